@@ -1,0 +1,61 @@
+"""Switching graph recording off (``no_grad``) and back on (``enable_grad``)."""
+
+import functools
+
+
+class _GradState:
+    __slots__ = ("enabled",)
+
+    def __init__(self):
+        self.enabled = True
+
+
+state = _GradState()
+
+
+def is_grad_enabled():
+    """True when ops record the graph for backward."""
+    return state.enabled
+
+
+class _GradModeContext:
+    """Base of ``no_grad``/``enable_grad``: a context manager that also decorates functions."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = state.enabled
+        state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        state.enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Run ops without recording the graph: for inference, metrics and weight updates.
+
+    >>> import ember
+    >>> w = ember.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ember.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Turn graph recording back on inside a ``no_grad`` block."""
+
+    mode = True

@@ -1,0 +1,51 @@
+"""The array module, the default float type and the random number generator.
+
+Everything numeric in ember goes through ``xp`` (NumPy today). It is chosen once, here, so that an
+array library with NumPy's interface (CuPy) could stand in without touching the ops.
+"""
+
+import random
+
+import numpy as np
+
+xp = np
+
+_FLOATX = np.dtype("float32")
+_rng = np.random.default_rng()
+
+
+def floatx():
+    """Return the default float dtype name (``"float32"``), as ``keras.backend.floatx()`` does."""
+    return _FLOATX.name
+
+
+def set_floatx(dtype):
+    """Set the default float dtype (``"float32"`` or ``"float64"``)."""
+    global _FLOATX
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"set_floatx: expected a float dtype. Received: dtype={dtype}")
+    _FLOATX = dtype
+
+
+def default_float():
+    """The default float dtype as a NumPy dtype object."""
+    return _FLOATX
+
+
+def rng():
+    """The generator that every random op (initializers, dropout, shuffling) draws from."""
+    return _rng
+
+
+def set_random_seed(seed):
+    """Seed Python's ``random``, NumPy's global state and ember's generator in one call.
+
+    A fixed seed gives the same weights, batches and dropout masks, bit for bit.
+    """
+    global _rng
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"set_random_seed: expected an int. Received: seed={seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    _rng = np.random.default_rng(int(seed))

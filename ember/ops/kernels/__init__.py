@@ -1,0 +1,1 @@
+"""Kernels of the layer ops: convolution, pooling, normalization, embedding, attention."""

@@ -1,0 +1,119 @@
+"""Matrix products: ``matmul`` (batched, NumPy's rules) and the fused ``dense`` layer op."""
+
+import numpy as np
+
+from ..autograd.function import Function, unbroadcast
+from ._convert import shape_error, to_pair, to_tensor
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = gb = None
+        # 1-D operands are promoted to matrices, as NumPy does, and demoted again at the end
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        if self.needs_input_grad[0]:
+            ga = g @ np.swapaxes(b2, -1, -2)
+            ga = unbroadcast(ga, a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            gb = np.swapaxes(a2, -1, -2) @ g
+            gb = unbroadcast(gb, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules: batch axes broadcast, 1-D operands are vectors."""
+    a, b = to_pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise shape_error("matmul", a.shape, b.shape, detail="operands must be at least 1-D")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        raise shape_error("matmul", a.shape, b.shape,
+                          detail=f"inner dimensions differ ({inner_a} != {inner_b})")
+    try:
+        return MatMul.apply(a, b)
+    except ValueError:
+        raise shape_error("matmul", a.shape, b.shape, detail="batch axes cannot broadcast") from None
+
+
+def dot(a, b):
+    return matmul(a, b)
+
+
+# activations that ``dense`` fuses: forward on the pre-activation, derivative from the output
+_FUSED = {
+    None: None,
+    "linear": None,
+    "relu": (lambda z: np.maximum(z, 0, out=z), lambda y, g: g * (y > 0)),
+    "sigmoid": (lambda z: _sigmoid_inplace(z), lambda y, g: g * y * (1 - y)),
+    "tanh": (lambda z: np.tanh(z, out=z), lambda y, g: g * (1 - y * y)),
+}
+
+
+def _sigmoid_inplace(z):
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1
+    return np.reciprocal(z, out=z)
+
+
+class Dense(Function):
+    """``activation(x @ w + b)`` in one op: one GEMM forward, two GEMMs backward."""
+
+    def forward(self, x, w, b=None, activation=None):
+        self.x, self.w = x, w
+        self.has_bias = b is not None
+        z = x @ w
+        if b is not None:
+            z += b
+        fused = _FUSED[activation]
+        self.derivative = None
+        if fused is not None:
+            z = fused[0](z)
+            self.derivative = fused[1]
+            self.y = z
+        return z
+
+    def backward(self, g):
+        if self.derivative is not None:
+            g = self.derivative(self.y, g)
+        x, w = self.x, self.w
+        gx = g @ w.T if self.needs_input_grad[0] else None
+        gw = gb = None
+        if self.needs_input_grad[1]:
+            x2 = x.reshape(-1, x.shape[-1])
+            gw = x2.T @ g.reshape(-1, g.shape[-1])
+        if self.has_bias and self.needs_input_grad[2]:
+            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        return (gx, gw, gb) if self.has_bias else (gx, gw)
+
+
+def dense(x, kernel, bias=None, activation=None):
+    """Fused ``activation(x @ kernel + bias)`` for x of shape (..., in) and kernel (in, out).
+
+    ``activation`` is None, "linear", "relu", "sigmoid" or "tanh" (others: apply them after).
+    """
+    x, kernel = to_tensor(x), to_tensor(kernel)
+    if kernel.ndim != 2 or x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
+        raise shape_error("dense", x.shape, kernel.shape,
+                          detail="expected x of shape (..., n) and a kernel of shape (n, units)")
+    if activation not in _FUSED:
+        raise ValueError(f"dense: activation must be one of {sorted(k for k in _FUSED if k)} or "
+                         f"None. Received: activation={activation!r}")
+    if bias is None:
+        return Dense.apply(x, kernel, activation=activation)
+    bias = to_tensor(bias)
+    if bias.shape != (kernel.shape[1],):
+        raise shape_error("dense", kernel.shape, bias.shape,
+                          detail=f"the bias must have shape ({kernel.shape[1]},)")
+    return Dense.apply(x, kernel, bias, activation=activation)
