@@ -63,10 +63,7 @@ from .shape import (  # noqa: F401
     zeros_like,
 )
 
-try:  # the layer kernels live in their own modules
-    from .kernels import *  # noqa: F401,F403
-except ImportError:  # pragma: no cover - until those modules exist
-    pass
+from .kernels import *  # noqa: F401,F403
 
 subtract = _elementwise["subtract"]
 

@@ -1,0 +1,3 @@
+"""attention kernels (being written)."""
+
+__all__ = []

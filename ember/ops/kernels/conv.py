@@ -1,0 +1,3 @@
+"""conv kernels (being written)."""
+
+__all__ = []
