@@ -1,0 +1,150 @@
+"""Weight constraints applied after each optimizer step: ``MaxNorm``, ``NonNeg``, ``UnitNorm``,
+``MinMaxNorm``.
+
+A constraint called on a weight (array or tensor) returns the projected values as a NumPy
+array; the optimizer writes them back in place (``variable.assign(constraint(variable))``).
+
+>>> import numpy as np
+>>> from ember.keras import constraints
+>>> constraints.get("non_neg")(np.array([-1.0, 2.0]))
+array([0., 2.])
+"""
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from .identifiers import unknown_identifier_error
+from .registry import builtin, lookup
+
+_EPSILON = 1e-7
+
+
+def _array(w):
+    return w.data if isinstance(w, Tensor) else np.asarray(w)
+
+
+def _norms(w, axis):
+    return np.sqrt(np.sum(np.square(w), axis=axis, keepdims=True))
+
+
+class Constraint:
+    """Base class: ``__call__(w) -> projected array`` and ``get_config``."""
+
+    def __call__(self, w):
+        return _array(w)
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@builtin("constraints")
+class MaxNorm(Constraint):
+    """Rescale each slice along ``axis`` whose L2 norm exceeds ``max_value`` (default 2)."""
+
+    def __init__(self, max_value=2, axis=0):
+        self.max_value, self.axis = max_value, axis
+
+    def __call__(self, w):
+        w = _array(w)
+        norms = _norms(w, self.axis)
+        desired = np.clip(norms, 0, self.max_value)
+        return (w * (desired / (_EPSILON + norms))).astype(w.dtype, copy=False)
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+@builtin("constraints")
+class NonNeg(Constraint):
+    """Set negative values to zero."""
+
+    def __call__(self, w):
+        w = _array(w)
+        return w * (w >= 0).astype(w.dtype)
+
+
+@builtin("constraints")
+class UnitNorm(Constraint):
+    """Rescale each slice along ``axis`` (default 0) to unit L2 norm."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def __call__(self, w):
+        w = _array(w)
+        return (w / (_EPSILON + _norms(w, self.axis))).astype(w.dtype, copy=False)
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+@builtin("constraints")
+class MinMaxNorm(Constraint):
+    """Move each slice's L2 norm into [min_value, max_value] at ``rate`` (1.0: all the way)."""
+
+    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w):
+        w = _array(w)
+        norms = _norms(w, self.axis)
+        desired = self.rate * np.clip(norms, self.min_value, self.max_value)
+        desired = desired + (1 - self.rate) * norms
+        return (w * (desired / (_EPSILON + norms))).astype(w.dtype, copy=False)
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
+                "axis": self.axis}
+
+
+max_norm = MaxNorm
+non_neg = NonNeg
+unit_norm = UnitNorm
+min_max_norm = MinMaxNorm
+
+_CLASSES = [MaxNorm, NonNeg, UnitNorm, MinMaxNorm]
+ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
+ALL_OBJECTS_DICT.update({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
+                         "min_max_norm": MinMaxNorm})
+
+
+def get(identifier):
+    """A constraint from a name (case-sensitive), a config dict, a class or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        cls = ALL_OBJECTS_DICT.get(identifier) or lookup("constraints", identifier)
+        if cls is None:
+            raise unknown_identifier_error("constraint", identifier, ALL_OBJECTS_DICT)
+        return cls()
+    if isinstance(identifier, type):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+
+
+def serialize(constraint):
+    """``{"module": "keras.constraints", "class_name": ..., "config": ..., ...}``."""
+    from .registry import registered_name
+
+    return {"module": "keras.constraints", "class_name": type(constraint).__name__,
+            "config": constraint.get_config(), "registered_name": registered_name(constraint)}
+
+
+def deserialize(config, custom_objects=None):
+    """The constraint saved by ``serialize``."""
+    if isinstance(config, str):
+        return get(config)
+    name = config.get("class_name")
+    cls = ALL_OBJECTS_DICT.get(name) or lookup("constraints", name,
+                                               config.get("registered_name"), custom_objects)
+    if cls is None:
+        raise unknown_identifier_error("constraint", name, ALL_OBJECTS_DICT)
+    return cls.from_config(config.get("config") or {})

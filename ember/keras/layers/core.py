@@ -1,0 +1,242 @@
+"""Core layers: Dense, Dropout, Activation, Flatten, Reshape, Identity, Lambda-free basics."""
+
+import math
+
+import numpy as np
+
+from ... import ops
+from ..registry import builtin
+from .base import Layer
+from .input_spec import InputSpec
+
+_FUSED_ACTIVATIONS = {"relu", "sigmoid", "tanh", "linear"}
+
+
+def _serialize(obj):
+    """A Keras config entry for an activation/initializer/regularizer/constraint (or None)."""
+    if obj is None:
+        return None
+    if isinstance(obj, str):
+        return obj
+    if hasattr(obj, "get_config") and not isinstance(obj, type):
+        from ..registry import registered_name
+
+        return {"module": f"keras.{_family(obj)}", "class_name": type(obj).__name__,
+                "config": obj.get_config(), "registered_name": registered_name(obj)}
+    return getattr(obj, "__name__", str(obj))
+
+
+def _family(obj):
+    module = type(obj).__module__
+    for family in ("initializers", "regularizers", "constraints", "activations"):
+        if family in module:
+            return family
+    return "layers"
+
+
+@builtin("layers")
+class Dense(Layer):
+    """A fully connected layer: ``activation(inputs @ kernel + bias)``.
+
+    >>> from ember import keras
+    >>> layer = keras.layers.Dense(3, activation="relu")
+    >>> layer(np.ones((2, 4), "float32")).shape
+    (2, 3)
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 lora_rank=None, **kwargs):
+        super().__init__(**kwargs)
+        from .. import activations, regularizers
+
+        if not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense: `units` must be a positive integer. Received: units={units!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self._activation_name = activations.serialize(self.activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"Layer '{self.name}': the last axis of the input must be known. "
+                             f"Received: input_shape={input_shape}")
+        self.kernel = self.add_weight(shape=(input_dim, self.units), name="kernel",
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.units,), name="bias",
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        self.built = True
+
+    def call(self, inputs):
+        name = self._activation_name
+        if name in _FUSED_ACTIVATIONS:
+            out = ops.dense(inputs, self.kernel, self.bias, activation=name)
+        else:
+            out = self.activation(ops.dense(inputs, self.kernel, self.bias))
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(out))
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": self._activation_name,
+            "use_bias": self.use_bias,
+            "kernel_initializer": _serialize(self.kernel_initializer),
+            "bias_initializer": _serialize(self.bias_initializer),
+            "kernel_regularizer": _serialize(self.kernel_regularizer),
+            "bias_regularizer": _serialize(self.bias_regularizer),
+            "activity_regularizer": _serialize(self.activity_regularizer),
+            "kernel_constraint": _serialize(self.kernel_constraint),
+            "bias_constraint": _serialize(self.bias_constraint),
+        })
+        return config
+
+
+@builtin("layers")
+class Dropout(Layer):
+    """Randomly zero a fraction ``rate`` of the inputs while training (scaled by 1/(1-rate))."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: `rate` must lie in [0, 1). Received: rate={rate}")
+        self.rate = float(rate)
+        self.noise_shape = noise_shape
+        self.seed = seed
+        self._generator = np.random.default_rng(seed) if seed is not None else None
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        noise_shape = self.noise_shape
+        if noise_shape is not None:
+            noise_shape = tuple(d if d is not None else n for d, n in zip(noise_shape,
+                                                                          inputs.shape))
+        from ... import backend
+
+        generator = self._generator or backend.rng()
+        from ...ops.nn import Dropout as DropoutOp
+
+        return DropoutOp.apply(inputs, rate=self.rate, noise_shape=noise_shape,
+                               generator=generator)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
+        return config
+
+
+@builtin("layers")
+class Activation(Layer):
+    """Apply an activation function: ``Activation("relu")``."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        from .. import activations
+
+        self.activation = activations.get(activation)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        from .. import activations
+
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+@builtin("layers")
+class Flatten(Layer):
+    """Flatten all axes but the batch axis: (batch, ...) -> (batch, prod(...))."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format or "channels_last"
+        self.built = True
+
+    def call(self, inputs):
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = ops.moveaxis(inputs, 1, -1)
+        return ops.reshape(inputs, (inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        size = None if any(d is None for d in rest) else int(math.prod(rest))
+        return (input_shape[0], size)
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+@builtin("layers")
+class Reshape(Layer):
+    """Reshape each example to ``target_shape`` (the batch axis stays; one axis may be -1)."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+        self.built = True
+
+    def call(self, inputs):
+        size = int(np.prod(inputs.shape[1:]))
+        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        if (-1 not in self.target_shape and known != size) or (known == 0 or size % known):
+            raise ValueError(
+                f"Layer '{self.name}': cannot reshape an input of shape {tuple(inputs.shape)} "
+                f"({size} values per example) to target_shape {self.target_shape}.")
+        return ops.reshape(inputs, (inputs.shape[0],) + self.target_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["target_shape"] = list(self.target_shape)
+        return config
+
+
+@builtin("layers")
+class Identity(Layer):
+    """Return the inputs unchanged."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
