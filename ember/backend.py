@@ -4,6 +4,7 @@ Everything numeric in ember goes through ``xp`` (NumPy today). It is chosen once
 array library with NumPy's interface (CuPy) could stand in without touching the ops.
 """
 
+import os
 import random
 
 import numpy as np
@@ -11,7 +12,21 @@ import numpy as np
 xp = np
 
 _FLOATX = np.dtype("float32")
-_rng = np.random.default_rng()
+DEFAULT_SEED = 42
+
+
+def _initial_seed():
+    """ember is reproducible by default: its generator starts from ``EMBER_SEED`` or 42."""
+    value = os.environ.get("EMBER_SEED", "")
+    if not value:
+        return DEFAULT_SEED
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"EMBER_SEED must be an integer. Received: EMBER_SEED={value!r}") from None
+
+
+_rng = np.random.default_rng(_initial_seed())
 
 
 def floatx():

@@ -30,12 +30,12 @@ def _parents(tensor):
     return ctx.parents if ctx is not None else ()
 
 
-def _check_gradient(ctx, parent, grad):
-    if grad.shape != parent.data.shape or grad.dtype != parent.data.dtype:
-        raise RuntimeError(
-            f"{type(ctx).__name__}.backward returned a gradient of shape {grad.shape} and dtype "
-            f"{grad.dtype} for an input of shape {parent.data.shape} and dtype {parent.data.dtype}."
-        )
+def _gradient_error(ctx, parent, grad):
+    """Every gradient must match its input's shape and dtype (Chainer's check): name the op."""
+    raise RuntimeError(
+        f"{type(ctx).__name__}.backward returned a gradient of shape {grad.shape} and dtype "
+        f"{grad.dtype} for an input of shape {parent.data.shape} and dtype {parent.data.dtype}."
+    )
 
 
 def run_backward(root, grad):
@@ -67,7 +67,8 @@ def run_backward(root, grad):
         for parent, needs, pg in zip(ctx.parents, ctx.needs_input_grad, input_grads):
             if not needs or pg is None:
                 continue
-            _check_gradient(ctx, parent, pg)
+            if pg.shape != parent.data.shape or pg.dtype != parent.data.dtype:
+                _gradient_error(ctx, parent, pg)
             key = id(parent)
             previous = grads.get(key)
             grads[key] = pg if previous is None else previous + pg

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import backend
 from .grad_mode import state as _grad_state
 from .tensor import Tensor
 
@@ -24,7 +25,7 @@ class Function:
         out.data = ctx.forward(*[t.data for t in inputs], **options)
         out.grad = None
         if _grad_state.enabled:
-            needs = tuple(t.requires_grad for t in inputs)
+            needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
                 ctx.parents = inputs
                 ctx.needs_input_grad = needs
@@ -66,8 +67,14 @@ def unbroadcast(grad, shape):
 
 
 def as_array_like(value, like):
-    """A Python scalar or array-like as an array of ``like``'s float dtype (never upcasting)."""
+    """A Python scalar or array-like as an array of ``like``'s float dtype (never upcasting).
+
+    Next to an int tensor, a Python float becomes the default float (as Keras and PyTorch do).
+    """
     arr = np.asarray(value)
-    if like.dtype.kind == "f" and arr.dtype != like.dtype and arr.dtype.kind in "biuf":
-        arr = arr.astype(like.dtype)
+    if like.dtype.kind == "f":
+        if arr.dtype != like.dtype and arr.dtype.kind in "biuf":
+            arr = arr.astype(like.dtype)
+    elif isinstance(value, float):
+        arr = arr.astype(backend.default_float())
     return arr

@@ -18,7 +18,8 @@ class Tensor:
            [6., 8.]], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    # _keras_mask: the padding mask a Keras layer attached (Embedding(mask_zero=True)), or unset
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_keras_mask", "__weakref__")
     # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_priority__ = 1000
 
@@ -101,7 +102,7 @@ class Tensor:
                     f"backward() without a grad argument needs a one-element tensor. Received a "
                     f"tensor of shape {self.data.shape}: pass grad= of that shape."
                 )
-            grad = np.ones_like(self.data)
+            grad = np.array(1, self.data.dtype).reshape(self.data.shape)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, self.data.dtype)
             if grad.shape != self.data.shape:
@@ -121,7 +122,7 @@ def _to_array(data, dtype=None):
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
     arr = np.asarray(data)
-    if arr.dtype.kind == "f" and isinstance(data, (list, tuple, float, int)):
+    if arr.dtype.kind == "f" and type(data) in (list, tuple, float, int):
         return arr.astype(backend.default_float())  # Python floats become the default float
     if arr.dtype == np.float64 and not isinstance(data, np.ndarray | np.generic):
         return arr.astype(backend.default_float())

@@ -6,16 +6,31 @@ Unknown names raise ``ValueError`` listing the valid names and the closest match
 import difflib
 
 
+def _edit_distance(a, b):
+    """Optimal string alignment distance: insertions, deletions, substitutions, swaps."""
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
 def closest(name, valid):
-    """The valid name closest to ``name`` (or None)."""
-    matches = difflib.get_close_matches(str(name).lower(), [v.lower() for v in valid], n=1,
-                                        cutoff=0.5)
-    if not matches:
+    """The valid name closest to ``name`` (fewest typos; None when nothing is close)."""
+    name = str(name).lower()
+    best = None
+    for candidate in valid:
+        key = (_edit_distance(name, candidate.lower()),
+               -difflib.SequenceMatcher(None, name, candidate.lower()).ratio())
+        if best is None or key < best[0]:
+            best = (key, candidate)
+    if best is None or best[0][0] > max(2, len(name) // 2):
         return None
-    for v in valid:
-        if v.lower() == matches[0]:
-            return v
-    return None
+    return best[1]
 
 
 def unknown_identifier_error(kind, name, valid):

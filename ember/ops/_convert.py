@@ -23,17 +23,32 @@ def to_tensor(value):
 
 
 def to_pair(a, b):
-    """Two op arguments as tensors; a Python scalar takes the other operand's float dtype."""
-    a_is = isinstance(a, Tensor)
-    b_is = isinstance(b, Tensor)
-    if a_is and b_is:
-        return a, b
-    if a_is:
-        return a, constant(as_array_like(b, a.data))
-    if b_is:
-        return constant(as_array_like(a, b.data)), b
-    a = to_tensor(a)
-    return a, constant(as_array_like(b, a.data))
+    """Two op arguments as tensors of one dtype.
+
+    A Python scalar or array takes the other operand's float dtype. Two tensors of different
+    dtypes meet at NumPy's common type, except that an int or bool tensor takes the float
+    tensor's dtype (as Keras and PyTorch do); a float tensor is cast with the differentiable
+    ``cast``, so every gradient comes back in its input's dtype.
+    """
+    if not isinstance(a, Tensor):
+        a = to_tensor(a) if not isinstance(b, Tensor) else constant(as_array_like(a, b.data))
+    if not isinstance(b, Tensor):
+        b = constant(as_array_like(b, a.data))
+    if a.data.dtype != b.data.dtype:
+        return _promote(a, b)
+    return a, b
+
+
+def _promote(a, b):
+    from .elementwise import cast
+
+    da, db = a.data.dtype, b.data.dtype
+    if da.kind == "f" and db.kind != "f":
+        return a, constant(b.data.astype(da))
+    if db.kind == "f" and da.kind != "f":
+        return constant(a.data.astype(db)), b
+    common = np.result_type(da, db)
+    return cast(a, common), cast(b, common)
 
 
 def shape_error(op, *shapes, detail="shapes are incompatible"):

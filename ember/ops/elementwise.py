@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, math functions and activations, each with its derivative beside it."""
+"""Elementwise ops: arithmetic, math functions and activations, each derivative beside its op."""
 
 import math
 

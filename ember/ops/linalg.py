@@ -17,15 +17,15 @@ class MatMul(Function):
         # 1-D operands are promoted to matrices, as NumPy does, and demoted again at the end
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
+        if b.ndim == 1:  # first, so that a 0-d g (vector @ vector) becomes (1, 1)
+            g = np.expand_dims(g, -1)
         if a.ndim == 1:
             g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
         if self.needs_input_grad[0]:
-            ga = g @ np.swapaxes(b2, -1, -2)
+            ga = g @ b2.swapaxes(-1, -2)
             ga = unbroadcast(ga, a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            gb = np.swapaxes(a2, -1, -2) @ g
+            gb = a2.swapaxes(-1, -2) @ g
             gb = unbroadcast(gb, b2.shape).reshape(b.shape)
         return ga, gb
 
@@ -43,7 +43,8 @@ def matmul(a, b):
     try:
         return MatMul.apply(a, b)
     except ValueError:
-        raise shape_error("matmul", a.shape, b.shape, detail="batch axes cannot broadcast") from None
+        raise shape_error("matmul", a.shape, b.shape,
+                          detail="batch axes cannot broadcast") from None
 
 
 def dot(a, b):

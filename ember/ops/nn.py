@@ -116,11 +116,13 @@ def sparse_categorical_crossentropy(labels, logits, from_logits=True, axis=-1):
     if from_logits:
         return SparseCrossEntropyFromLogits.apply(logits, constant(labels), axis=axis)
     from .elementwise import clip, log
+    from .reduce import sum as reduce_sum
     from .shape import take_along_axis
 
     eps = 1e-7
     axis = axis % logits.ndim
     picked = take_along_axis(logits, np.expand_dims(labels, axis), axis=axis)
+    picked = picked / reduce_sum(logits, axis=axis, keepdims=True)  # renormalized, as Keras does
     return -log(clip(picked, eps, 1 - eps)).reshape(labels.shape)
 
 

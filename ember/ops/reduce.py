@@ -1,5 +1,8 @@
 """Reductions over axes: sum, mean, max, min, prod, var, std, logsumexp, argmax, argmin."""
 
+import builtins
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -8,29 +11,41 @@ from ._convert import constant, normalize_axis, to_tensor
 
 def _expand(g, shape, axes, keepdims):
     """Give a reduced gradient back its reduced axes (size 1) so it broadcasts over the input."""
-    if not keepdims:
-        g = np.expand_dims(g, axes) if axes else g
-    return g
+    if keepdims or not axes:
+        return g
+    kept = list(g.shape)
+    for axis in sorted(axes):
+        kept.insert(axis, 1)
+    return g.reshape(kept)  # a reshape: np.expand_dims costs ten times more on small arrays
+
+
+def _spread(g, shape):
+    """``g`` broadcast to ``shape`` as a fresh array (np.broadcast_to is slow on small ones)."""
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    return out
 
 
 class Sum(Function):
     def forward(self, x, axis, keepdims):
-        self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim, "sum"), keepdims
+        self.shape, self.keepdims = x.shape, keepdims
+        self.axes = normalize_axis(axis, x.ndim, "sum")
         return x.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
-        return np.broadcast_to(_expand(g, self.shape, self.axes, self.keepdims), self.shape)
+        return _spread(_expand(g, self.shape, self.axes, self.keepdims), self.shape)
 
 
 class Mean(Function):
     def forward(self, x, axis, keepdims):
-        self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim, "mean"), keepdims
-        self.count = max(1, int(np.prod([x.shape[a] for a in self.axes])))
+        self.shape, self.keepdims = x.shape, keepdims
+        self.axes = normalize_axis(axis, x.ndim, "mean")
+        self.count = builtins.max(1, math.prod(x.shape[a] for a in self.axes))
         return x.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
         g = _expand(g, self.shape, self.axes, self.keepdims) / np.asarray(self.count, g.dtype)
-        return np.broadcast_to(g, self.shape)
+        return _spread(g, self.shape)
 
 
 class _Extreme(Function):
@@ -39,7 +54,8 @@ class _Extreme(Function):
     reducer = None
 
     def forward(self, x, axis, keepdims):
-        self.axes, self.keepdims = normalize_axis(axis, x.ndim, "max"), keepdims
+        self.axes = normalize_axis(axis, x.ndim, type(self).__name__.lower())
+        self.keepdims = keepdims
         out = self.reducer(x, axis=axis, keepdims=True)
         mask = x == out
         self.weights = mask / mask.sum(axis=self.axes, keepdims=True).astype(x.dtype)
@@ -80,9 +96,9 @@ class Prod(Function):
 class Var(Function):
     def forward(self, x, axis, keepdims, ddof=0):
         self.axes, self.keepdims = normalize_axis(axis, x.ndim, "var"), keepdims
-        count = int(np.prod([x.shape[a] for a in self.axes]))
+        count = math.prod(x.shape[a] for a in self.axes)
         self.centered = x - x.mean(axis=axis, keepdims=True)
-        self.scale = np.asarray(2.0 / max(count - ddof, 1), x.dtype)
+        self.scale = np.asarray(2.0 / builtins.max(count - ddof, 1), x.dtype)
         return x.var(axis=axis, keepdims=keepdims, ddof=ddof)
 
     def backward(self, g):

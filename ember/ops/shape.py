@@ -58,8 +58,16 @@ def swapaxes(x, axis1, axis2):
 
 
 def moveaxis(x, source, destination):
+    """Move axes to new positions, the others keeping their order (as ``np.moveaxis``)."""
     x = to_tensor(x)
-    axes = list(np.moveaxis(np.arange(x.ndim), source, destination))
+    source = normalize_axis(source, x.ndim, "moveaxis")
+    destination = normalize_axis(destination, x.ndim, "moveaxis")
+    if len(source) != len(destination):
+        raise ValueError(f"moveaxis: source {source} and destination {destination} need the "
+                         "same number of axes")
+    axes = [a for a in range(x.ndim) if a not in source]
+    for dest, src in sorted(zip(destination, source)):
+        axes.insert(dest, src)
     return transpose(x, axes)
 
 
@@ -162,11 +170,13 @@ def broadcast_to(x, shape):
     """Stretch size-1 axes (and add leading ones) to reach ``shape``."""
     from .elementwise import add
 
-    x = to_tensor(x)
+    x, shape = to_tensor(x), tuple(shape)
     try:
-        np.broadcast_shapes(x.shape, tuple(shape))
+        fits = np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:
-        raise shape_error("broadcast_to", x.shape, tuple(shape), detail="cannot broadcast") from None
+        fits = False
+    if not fits:
+        raise shape_error("broadcast_to", x.shape, shape, detail="cannot broadcast")
     return add(x, constant(np.zeros(shape, x.dtype)))
 
 

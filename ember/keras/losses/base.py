@@ -26,7 +26,7 @@ def standardize_reduction(reduction):
 def as_prediction(y_pred):
     """``y_pred`` as a float tensor (integer or bool arrays become the default float)."""
     if not isinstance(y_pred, Tensor):
-        y_pred = Tensor(np.asarray(y_pred))
+        y_pred = Tensor(y_pred)  # Python lists become float32; NumPy arrays keep their dtype
     if y_pred.dtype.kind not in "f":
         y_pred = constant(y_pred.data.astype(default_float()))
     return y_pred
@@ -75,6 +75,13 @@ def _weights_array(sample_weight, dtype):
     return np.asarray(sample_weight, dtype=dtype)
 
 
+def _trailing_axes(weights, ndim):
+    """(batch,) weights on (batch, steps) values get trailing axes to broadcast."""
+    if weights.ndim < ndim:
+        return weights.reshape(weights.shape + (1,) * (ndim - weights.ndim))
+    return weights
+
+
 def reduce_weighted_values(values, sample_weight=None, mask=None,
                            reduction="sum_over_batch_size"):
     """Weight per-sample ``values`` (a tensor) and reduce them to a scalar, as Keras does.
@@ -89,16 +96,15 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
             valid = mask.sum()
             mask = mask * (mask.size / valid if valid else 0.0)
         if sample_weight is not None:
-            mask, sample_weight = squeeze_or_expand_to_same_rank(
+            mask, weights = squeeze_or_expand_to_same_rank(
                 mask, _weights_array(sample_weight, dtype))
-            sample_weight = sample_weight * mask
+            sample_weight = _trailing_axes(weights, mask.ndim) * mask
         else:
             sample_weight = mask
     if sample_weight is not None:
         weights = _weights_array(sample_weight, dtype)
         values, weights = squeeze_or_expand_to_same_rank(values, weights)
-        if weights.ndim < values.ndim:  # (batch,) weights on (batch, steps) values
-            weights = weights.reshape(weights.shape + (1,) * (values.ndim - weights.ndim))
+        weights = _trailing_axes(weights, values.ndim)
         values = values * constant(np.ascontiguousarray(weights, dtype=dtype))
         sample_weight = weights
     return reduce_values(values, sample_weight, reduction)

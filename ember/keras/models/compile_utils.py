@@ -116,8 +116,6 @@ class CompileMetrics:
     model has several outputs)."""
 
     def __init__(self, metrics, weighted_metrics, output_names, compile_loss):
-        from .. import metrics as metrics_module
-
         self.output_names = output_names
         self.compile_loss = compile_loss
         self.entries = []  # [output index, name, metric or identifier, weighted]
@@ -132,6 +130,8 @@ class CompileMetrics:
                         metric = item  # resolved on the first batch
                         name = item
                     else:
+                        from .. import metrics as metrics_module
+
                         metric = metrics_module.get(item)
                         name = item if isinstance(item, str) else metric.name
                     if len(output_names) > 1:

@@ -87,7 +87,8 @@ class Model(Trainer, Layer):
         from .summary import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable)
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     # ----- saving (implemented in ember.keras.saving) -------------------------------------------
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):

@@ -26,8 +26,7 @@ class Trainer:
         self._compile_config = None
         self._compile_loss = None
         self._compile_metrics = None
-        self._loss_sum = 0.0
-        self._loss_count = 0
+        self._loss_trackers = []
         self._step_cache = None
         self.distribute = None  # set by ember.distributed for data-parallel training
 
@@ -36,12 +35,19 @@ class Trainer:
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
         """Choose the optimizer, loss and metrics; every name is resolved and checked here."""
+        from .. import metrics as metrics_module
         from .. import optimizers
 
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         names = self._output_names()
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        # Keras' loss tracker: a Mean named "loss" (first in model.metrics), one per output too
+        self._loss_trackers = []
+        if self._compile_loss is not None:
+            self._loss_trackers.append(metrics_module.Mean(name="loss"))
+            if len(names) > 1:
+                self._loss_trackers += [metrics_module.Mean(name=f"{n}_loss") for n in names]
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names,
                                                self._compile_loss)
         self._compile_config = {"optimizer": optimizer, "loss": loss,
@@ -64,21 +70,21 @@ class Trainer:
             raise ValueError(f"`{method}()` needs a loss: call compile(..., loss=...) first.")
 
     @property
+    def metrics(self):
+        """The loss tracker(s) first, then the compiled metrics (Keras' ``model.metrics``)."""
+        compiled = self._compile_metrics.metrics if self._compile_metrics else []
+        return list(self._loss_trackers) + compiled
+
+    @property
     def metrics_names(self):
-        names = ["loss"] if self._compile_loss is not None else []
-        if self._compile_loss is not None and len(self._compile_loss.output_names) > 1:
-            names += [f"{n}_loss" for n in self._compile_loss.output_names]
+        names = [tracker.name for tracker in self._loss_trackers]
         if self._compile_metrics is not None:
             names += self._compile_metrics.names
         return names
 
-    @property
-    def metrics(self):
-        return self._compile_metrics.metrics if self._compile_metrics else []
-
     def reset_metrics(self):
-        self._loss_sum, self._loss_count = 0.0, 0
-        self._output_loss_sums = None
+        for tracker in self._loss_trackers:
+            tracker.reset_state()
         if self._compile_metrics is not None:
             self._compile_metrics.reset()
 
@@ -105,15 +111,13 @@ class Trainer:
         return total
 
     def _track_loss(self, loss, batch_size):
-        self._loss_sum += float(loss.data) * batch_size
-        self._loss_count += batch_size
-        parts = getattr(self, "_last_output_losses", None)
-        if parts is not None and len(parts) > 1:
-            if self._output_loss_sums is None:
-                self._output_loss_sums = [0.0] * len(parts)
-            for i, part in enumerate(parts):
+        """Update the running mean of the loss (and of each output's loss) by batch size."""
+        trackers = self._loss_trackers
+        trackers[0].update_state(float(loss.data), sample_weight=batch_size)
+        if len(trackers) > 1:
+            for tracker, part in zip(trackers[1:], self._last_output_losses):
                 if part is not None:
-                    self._output_loss_sums[i] += float(part.data) * batch_size
+                    tracker.update_state(float(part.data), sample_weight=batch_size)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics with this batch and return all current results."""
@@ -122,13 +126,9 @@ class Trainer:
         return self.get_metrics_result()
 
     def get_metrics_result(self):
-        logs = {}
-        if self._loss_count:
-            logs["loss"] = self._loss_sum / self._loss_count
-            sums = getattr(self, "_output_loss_sums", None)
-            if sums is not None:
-                for name, total in zip(self._compile_loss.output_names, sums):
-                    logs[f"{name}_loss"] = total / self._loss_count
+        """The current value of every metric, the loss first, as Python floats."""
+        logs = {tracker.name: tracker.result() for tracker in self._loss_trackers
+                if tracker.count.data}
         if self._compile_metrics is not None:
             logs.update(self._compile_metrics.results())
         return logs
@@ -137,6 +137,8 @@ class Trainer:
         """One optimization step on a batch ``(x, y, sample_weight)``; returns the logs."""
         x, y, sample_weight = data_adapter.unpack(data)
         variables = self._prepare_step()[0]
+        if self.distribute is not None and _batch_size(x) == 0:  # this rank's shard is empty
+            return self.distribute.empty_step(self, variables)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         self._track_loss(loss, _batch_size(x))
@@ -149,6 +151,8 @@ class Trainer:
     def test_step(self, data):
         """Loss and metrics on one batch, without gradients."""
         x, y, sample_weight = data_adapter.unpack(data)
+        if self.distribute is not None and _batch_size(x) == 0:  # this rank's shard is empty
+            return self.get_metrics_result()
         y_pred = self(x, training=False)
         if self._compile_loss is not None and y is not None:
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
@@ -163,7 +167,7 @@ class Trainer:
     def _batches(self, x, y, sample_weight, batch_size, shuffle, steps, class_weight=None):
         float_dtype = np.dtype(self.compute_dtype)
         if x is not None and not data_adapter.is_array_like(x):
-            if not hasattr(x, "__iter__"):
+            if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
                 raise TypeError(f"Unrecognized data type: x={x!r:.80} (of type "
                                 f"{type(x).__name__}). Pass NumPy arrays, lists or dicts of "
                                 f"arrays, or an iterable of (x, y) batches.")
@@ -240,7 +244,7 @@ class Trainer:
                     val_logs = self.evaluate(
                         val_data[0], val_data[1], sample_weight=val_data[2],
                         batch_size=validation_batch_size or batch_size, steps=validation_steps,
-                        verbose=0, return_dict=True)
+                        verbose=0, return_dict=True, callbacks=callback_list)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:

@@ -21,6 +21,7 @@ import sys
 import time
 
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
+_clock = time.time  # read through the module, so tests can substitute a fake clock
 
 
 def print_msg(message, line_break=True):
@@ -72,10 +73,10 @@ def format_step_time(seconds, unit_name="step"):
 def format_eta(seconds):
     """Time left: ``42s``, ``3:05`` or ``1:02:03``."""
     if seconds > 3600:
-        return "%d:%02d:%02d" % (seconds // 3600, (seconds % 3600) // 60, seconds % 60)
+        return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
     if seconds > 60:
-        return "%d:%02d" % (seconds // 60, seconds % 60)
-    return "%ds" % seconds
+        return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+    return f"{int(seconds)}s"
 
 
 class Progbar:
@@ -120,7 +121,7 @@ class Progbar:
         self._values = {}  # name -> [sum, count]
         self._latest = None  # the last values given, when nothing needs averaging
         self._seen_so_far = 0
-        self._start = time.time()
+        self._start = _clock()
         self._last_update = 0.0
         self._time_after_first_step = None
         self._prev_total_width = 0
@@ -135,7 +136,7 @@ class Progbar:
         """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
-        now = time.time()
+        now = _clock()
         if current == 1 and self._time_after_first_step is None:
             self._time_after_first_step = now
         if values:
@@ -215,7 +216,7 @@ class Progbar:
                    + self._style(_WHITE, self._glyph * (self.width - done)))
             plain_width = len(count) + 1 + self.width
         else:
-            bar = "%7d/Unknown" % current
+            bar = f"{current:7d}/Unknown"
             plain_width = len(bar)
         if target is not None and target > 0 and not finalize:
             clock = format_eta(per_step * (target - current))

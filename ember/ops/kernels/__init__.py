@@ -1,7 +1,18 @@
 """Kernels of the layer ops: convolution, pooling, normalization, embedding, attention."""
 
+from . import attention as _attention
+from . import conv as _conv
+from . import embedding as _embedding
+from . import normalization as _normalization
+from . import pooling as _pooling
 from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+
+__all__ = [
+    name
+    for module in (_attention, _conv, _embedding, _normalization, _pooling)
+    for name in module.__all__
+]

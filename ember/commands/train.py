@@ -1,0 +1,130 @@
+"""``ember train RECIPE``: fit a built-in recipe, report the test scores, save the run."""
+
+import json
+import time
+from pathlib import Path
+
+from . import COMMANDS, UserError
+from ._common import RUN_FILE, fit_inputs, format_logs
+
+MODEL_FILE, HISTORY_CSV, HISTORY_PNG, VOCAB_FILE = (
+    "model.keras", "history.csv", "history.png", "vocab.json")
+
+
+def _recipe(name):
+    from .. import recipes
+
+    try:
+        return recipes.get(name)
+    except ValueError as error:
+        message = str(error)
+        if name not in COMMANDS and any(c.startswith(name[:3]) for c in COMMANDS):
+            hint = next(c for c in COMMANDS if c.startswith(name[:3]))
+            message += f" (`{hint}` is a command: ember {hint} ...)"
+        raise UserError(message) from None
+
+
+def _compile(model, recipe, args):
+    try:
+        optimizer = recipe.make_optimizer(args.optimizer, args.learning_rate)
+    except ValueError as error:
+        raise UserError(error) from None
+    model.compile(optimizer=optimizer, loss=recipe.make_loss(), metrics=list(recipe.metrics))
+    return optimizer
+
+
+def _check_table(model, data, source):
+    """Reshape (or refuse) your own table's rows for the recipe's model."""
+    data.x_train = fit_inputs(model, data.x_train, source)
+    data.x_test = fit_inputs(model, data.x_test, source)
+
+
+def _describe(recipe, data, args):
+    if data.vocab is not None:
+        steps = args.steps_per_epoch or recipe.steps_per_epoch
+        return (f"{recipe.dataset}: random windows of {data.x_test.shape[1]} characters, "
+                f"{steps} steps of {args.batch_size or recipe.batch_size} per epoch; "
+                f"{len(data.vocab)}-character vocabulary; {len(data.x_test)} validation windows")
+    return (f"{args.data or recipe.dataset}: {len(data.x_train)} train / {len(data.x_test)} test "
+            f"samples of shape {tuple(data.x_train.shape[1:])}")
+
+
+def train(args):
+    """Train ``args.recipe`` and write model.keras, history.csv, history.png and run.json."""
+    recipe = _recipe(args.recipe)
+    from .. import keras, recipes
+
+    out = Path(args.out or Path("runs") / args.recipe)
+    keras.utils.set_random_seed(args.seed)
+    data = recipes.load_data(recipe, args.data, seed=args.seed)
+    model = recipes.build(recipe, data)
+    if args.data and data.vocab is None:
+        _check_table(model, data, args.data)
+    optimizer = _compile(model, recipe, args)
+    epochs = args.epochs or recipe.epochs
+    batch_size = args.batch_size or recipe.batch_size
+    steps = args.steps_per_epoch or recipe.steps_per_epoch
+    print(f"ember train {recipe.name}: {recipe.description}")
+    print(f"Data: {_describe(recipe, data, args)}")
+    out.mkdir(parents=True, exist_ok=True)
+    logger = keras.callbacks.CSVLogger(str(out / HISTORY_CSV))
+    started = time.perf_counter()
+    try:
+        history = model.fit(
+            data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
+            steps_per_epoch=steps, validation_data=(data.x_test, data.y_test),
+            validation_batch_size=max(batch_size, 64), callbacks=[logger], verbose=args.verbose)
+    except ValueError as error:
+        if args.data:  # your own table: its labels may not fit the recipe's model
+            raise UserError(f"the recipe {recipe.name} does not fit the data in {args.data}: "
+                            f"{error}") from None
+        raise
+    seconds = time.perf_counter() - started
+    scores = model.evaluate(data.x_test, data.y_test, batch_size=max(batch_size, 64),
+                            verbose=0, return_dict=True)
+    split = "Validation" if data.vocab is not None else "Test"
+    ordered = dict(sorted(scores.items(), key=lambda item: item[0] != "loss"))
+    print(f"{split} " + format_logs(ordered))
+    steps_done = sum(1 for _ in history.epoch) * (steps or -(-len(data.x_train) // batch_size))
+    print(f"Trained {len(history.epoch)} epochs in {seconds:.2f} s "
+          f"({1000 * seconds / max(steps_done, 1):.2f} ms/step).")
+    written = _save(out, model, history, data, {
+        "recipe": recipe.name, "dataset": recipe.dataset, "data": args.data,
+        "epochs": len(history.epoch), "batch_size": batch_size, "steps_per_epoch": steps,
+        "optimizer": type(optimizer).__name__, "learning_rate": _learning_rate(optimizer),
+        "seed": args.seed, "train_seconds": round(seconds, 3), split.lower(): scores})
+    if data.vocab is not None:
+        _sample(model, data.vocab, args.seed)
+    print("Wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _learning_rate(optimizer):
+    value = getattr(optimizer, "learning_rate", None)
+    try:
+        return float(value.numpy() if hasattr(value, "numpy") else value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _save(out, model, history, data, run):
+    from ..plotting import plot_history
+
+    paths = [out / MODEL_FILE, out / HISTORY_CSV, out / HISTORY_PNG, out / RUN_FILE]
+    model.save(paths[0])
+    plot_history(history, paths[2], title=f"ember train {run['recipe']}")
+    paths[3].write_text(json.dumps(run, indent=2) + "\n")
+    if data.vocab is not None:
+        paths.append(out / VOCAB_FILE)
+        paths[-1].write_text(json.dumps({"chars": data.vocab.chars}) + "\n")
+    return paths
+
+
+def _sample(model, vocab, seed):
+    import numpy as np
+
+    from ..models.gpt import generate_ids
+
+    ids = generate_ids(model, vocab.encode("\n"), 200, temperature=1.0,
+                       rng=np.random.default_rng(seed))
+    print("Sample:\n" + vocab.decode(ids))

@@ -1,0 +1,187 @@
+"""EinsumDense: a dense layer whose contraction is an einsum equation (Keras' layer).
+
+MultiHeadAttention uses it for its projections, so its weights have Keras' shapes: query/key/
+value kernels (d_model, heads, key_dim), biases (heads, key_dim), output kernel
+(heads, value_dim, d_model). Two-operand einsums run through ``np.einsum(optimize=True)``,
+which hands dense-like contractions to BLAS.
+"""
+
+import re
+import string
+
+import numpy as np
+
+from ...autograd.function import Function
+from ..registry import builtin
+from ._utils import resolve, serialize
+from .base import Layer
+
+
+class Einsum(Function):
+    """``einsum("x,k->y", x, k)`` with an explicit (ellipsis-free) equation."""
+
+    def forward(self, x, k, equation):
+        self.x, self.k = x, k
+        self.inp, rest = equation.split(",")
+        self.ker, self.out = rest.split("->")
+        return np.einsum(equation, x, k, optimize=True)
+
+    def backward(self, g):
+        gx = gk = None
+        if self.needs_input_grad[0]:
+            gx = _contract(self.out, g, self.ker, self.k, self.inp, self.x.shape)
+        if self.needs_input_grad[1]:
+            gk = _contract(self.inp, self.x, self.out, g, self.ker, self.k.shape)
+        return gx, gk
+
+
+def _contract(a_spec, a, b_spec, b, target, shape):
+    """einsum into ``target``; target axes found in neither operand are broadcast back."""
+    present = "".join(c for c in target if c in a_spec or c in b_spec)
+    out = np.einsum(f"{a_spec},{b_spec}->{present}", a, b, optimize=True)
+    if present != target:
+        expand = [i for i, c in enumerate(target) if c not in present]
+        out = np.broadcast_to(np.expand_dims(out, expand), shape)
+    return np.ascontiguousarray(out)
+
+
+def _parse(equation):
+    """(input, kernel, output) specs, with "..." kept as the marker "0"; left or no ellipsis."""
+    replaced = equation.replace("...", "0")
+    match = re.fullmatch(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", replaced)
+    if match:
+        return match.groups(), False
+    match = re.fullmatch(r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)", replaced)
+    if match:
+        return match.groups(), True
+    raise ValueError(f"Invalid einsum equation '{equation}'. Equations must be in the form "
+                     "[X],[Y]->[Z] or ...[X],[Y]->...[Z].")
+
+
+@builtin("layers")
+class EinsumDense(Layer):
+    """``activation(einsum(equation, inputs, kernel) + bias)``.
+
+    ``output_shape`` excludes the batch axis (``None`` for sizes taken from the input);
+    ``bias_axes`` names the output letters the bias spans.
+
+    >>> import numpy as np
+    >>> from ember import keras
+    >>> layer = keras.layers.EinsumDense("abc,cde->abde", output_shape=(None, 2, 4),
+    ...                                  bias_axes="de")
+    >>> layer(np.ones((3, 5, 8), "float32")).shape
+    (3, 5, 2, 4)
+    >>> [w.shape for w in layer.weights]
+    [(8, 2, 4), (2, 4)]
+    """
+
+    def __init__(self, equation, output_shape, activation=None, bias_axes=None,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
+        super().__init__(**kwargs)
+        from .. import activations
+
+        self.equation = equation
+        (self._inp, self._ker, self._out), self._left_elided = _parse(equation)
+        self.partial_output_shape = (tuple(output_shape) if isinstance(output_shape, (list,
+                                                                                      tuple))
+                                     else (output_shape,))
+        self.bias_axes = bias_axes
+        self.activation = activations.get(activation)
+        self.kernel_initializer = resolve("initializers", kernel_initializer)
+        self.bias_initializer = resolve("initializers", bias_initializer)
+        self.kernel_regularizer = resolve("regularizers", kernel_regularizer)
+        self.bias_regularizer = resolve("regularizers", bias_regularizer)
+        self.activity_regularizer = resolve("regularizers", activity_regularizer)
+        self.kernel_constraint = resolve("constraints", kernel_constraint)
+        self.bias_constraint = resolve("constraints", bias_constraint)
+        self.lora_rank = lora_rank
+
+    def _full_output_shape(self, input_shape):
+        inp, out = self._inp, self._out
+        elided = len(input_shape) - len(inp)
+        shape = [input_shape[0]] + list(self.partial_output_shape)
+        if elided > 0 and self._left_elided:
+            for i in range(1, elided):
+                shape.insert(1, input_shape[i])
+        lead = elided if self._left_elided else 0
+        if len(shape) != len(out) + lead:
+            raise ValueError(f"Layer '{self.name}': output_shape {self.partial_output_shape} does "
+                             f"not fit the equation '{self.equation}' for inputs of shape "
+                             f"{tuple(input_shape)}.")
+        return shape, lead, elided
+
+    def build(self, input_shape):
+        inp, ker, out = self._inp, self._ker, self._out
+        if len(input_shape) < len(inp) or (not self._left_elided and len(input_shape) != len(inp)):
+            raise ValueError(f"Layer '{self.name}': the equation '{self.equation}' expects inputs "
+                             f"of rank {len(inp)}. Received: input_shape={tuple(input_shape)}")
+        shape, lead, elided = self._full_output_shape(input_shape)
+        in_dims = {c: input_shape[i + elided] for i, c in enumerate(inp)}
+        out_dims = {c: shape[i + lead] for i, c in enumerate(out)}
+        for c in out:
+            if c not in inp and c not in ker:
+                raise ValueError(f"Dimension '{c}' was specified in the output '{out}' but has "
+                                 f"no corresponding dim in the input spec '{inp}' or weight "
+                                 f"spec '{ker}'")
+        kernel_shape = []
+        for c in ker:
+            size = in_dims.get(c, out_dims.get(c))
+            if size is None:
+                raise ValueError(f"Weight dimension '{c}' did not have a match in either the "
+                                 f"input spec '{inp}' or the output spec '{out}'. For this "
+                                 "layer, the weight must be fully specified.")
+            kernel_shape.append(size)
+        self.full_output_shape = tuple(shape)
+        self.kernel = self.add_weight(shape=kernel_shape, initializer=self.kernel_initializer,
+                                      name="kernel", regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = None
+        if self.bias_axes:
+            for c in self.bias_axes:
+                if c not in out:
+                    raise ValueError(f"Bias dimension '{c}' was requested, but is not part of "
+                                     f"the output spec '{out}'")
+            first = min(out.find(c) for c in self.bias_axes)
+            bias_shape = [out_dims[c] if c in self.bias_axes else 1 for c in out[first:]]
+            self.bias = self.add_weight(shape=bias_shape, initializer=self.bias_initializer,
+                                        name="bias", regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+        self.built = True
+
+    def _explicit(self, ndim):
+        if not self._left_elided:
+            return f"{self._inp},{self._ker}->{self._out}"
+        used = set(self._inp + self._ker + self._out)
+        free = [c for c in string.ascii_letters if c not in used]
+        lead = "".join(free[:ndim - len(self._inp)])
+        return f"{lead}{self._inp},{self._ker}->{lead}{self._out}"
+
+    def call(self, inputs):
+        y = Einsum.apply(inputs, self.kernel, equation=self._explicit(inputs.ndim))
+        if self.bias is not None:
+            y = y + self.bias
+        y = self.activation(y)
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(y))
+        return y
+
+    def get_config(self):
+        from .. import activations
+
+        config = super().get_config()
+        config.update({
+            "output_shape": list(self.partial_output_shape),
+            "equation": self.equation,
+            "activation": activations.serialize(self.activation),
+            "bias_axes": self.bias_axes,
+            "kernel_initializer": serialize("initializers", self.kernel_initializer),
+            "bias_initializer": serialize("initializers", self.bias_initializer),
+            "kernel_regularizer": serialize("regularizers", self.kernel_regularizer),
+            "bias_regularizer": serialize("regularizers", self.bias_regularizer),
+            "activity_regularizer": serialize("regularizers", self.activity_regularizer),
+            "kernel_constraint": serialize("constraints", self.kernel_constraint),
+            "bias_constraint": serialize("constraints", self.bias_constraint),
+        })
+        return config

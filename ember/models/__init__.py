@@ -1,0 +1,1 @@
+"""Ready-made model builders (Keras models): ``ember.models.gpt.build_char_gpt``."""

@@ -1,0 +1,374 @@
+"""Callbacks driven the way ``fit`` drives them, against Keras 3's documented behaviour.
+
+The unit tests use a small stand-in model (weights = the epoch index, so "which epoch's weights"
+is visible); tests/keras/test_callbacks_fit.py runs the same callbacks inside real ``fit``.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from ember.keras import callbacks as cb
+
+
+class FakeOptimizer:
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+        self.name = "sgd"
+
+
+class FakeModel:
+    """What callbacks touch on a model: weights, optimizer, stop flag, saving, metrics."""
+
+    def __init__(self, learning_rate=0.1, metrics=()):
+        self.stop_training = False
+        self.optimizer = FakeOptimizer(learning_rate)
+        self.metrics = list(metrics)
+        self.metrics_names = []
+        self.weight = np.zeros(2)
+        self.saved = []
+
+    def get_weights(self):
+        return [self.weight.copy()]
+
+    def set_weights(self, weights):
+        self.weight = weights[0].copy()
+
+    def save(self, filepath, overwrite=True):
+        self.saved.append(("model", filepath))
+        with open(filepath, "w") as f:
+            f.write(str(self.weight[0]))
+
+    def save_weights(self, filepath, overwrite=True):
+        self.saved.append(("weights", filepath))
+        with open(filepath, "w") as f:
+            f.write(str(self.weight[0]))
+
+
+def fit_like(model, callbacks, epoch_logs, steps=1, batch_logs=None):
+    """Call the hooks in ``fit``'s order; epoch e sets the weights to e and logs epoch_logs[e]."""
+    callback_list = cb.CallbackList(callbacks, add_history=True, model=model, verbose=0,
+                                    epochs=len(epoch_logs), steps=steps)
+    model.stop_training = False
+    logs = {}
+    callback_list.on_train_begin()
+    try:
+        for epoch, logs in enumerate(epoch_logs):
+            callback_list.on_epoch_begin(epoch)
+            for step in range(steps):
+                callback_list.on_train_batch_begin(step)
+                model.weight[:] = epoch
+                callback_list.on_train_batch_end(step, dict(batch_logs or logs))
+                if model.stop_training:
+                    break
+            logs = dict(logs)
+            callback_list.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+    finally:
+        callback_list.on_train_end(logs)
+    return model.history
+
+
+def losses(*values):
+    return [{"loss": v} for v in values]
+
+
+# ----- Callback and CallbackList ---------------------------------------------------------------
+def test_callback_list_calls_hooks_in_fit_order_with_model_and_params():
+    events = []
+    model = FakeModel()
+
+    class Recorder(cb.Callback):
+        def on_train_begin(self, logs=None):
+            events.append(("train_begin", self.model is model, self.params["epochs"]))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(("epoch_begin", epoch))
+
+        def on_batch_begin(self, batch, logs=None):  # legacy alias of on_train_batch_begin
+            events.append(("batch_begin", batch))
+
+        def on_train_batch_end(self, batch, logs=None):
+            events.append(("batch_end", batch, logs["loss"]))
+
+        def on_epoch_end(self, epoch, logs=None):
+            events.append(("epoch_end", epoch, logs["loss"]))
+
+        def on_train_end(self, logs=None):
+            events.append(("train_end", logs["loss"]))
+
+    history = fit_like(model, [Recorder()], losses(0.5, 0.25), steps=2)
+    assert events == [
+        ("train_begin", True, 2),
+        ("epoch_begin", 0), ("batch_begin", 0), ("batch_end", 0, 0.5), ("batch_begin", 1),
+        ("batch_end", 1, 0.5), ("epoch_end", 0, 0.5),
+        ("epoch_begin", 1), ("batch_begin", 0), ("batch_end", 0, 0.25), ("batch_begin", 1),
+        ("batch_end", 1, 0.25), ("epoch_end", 1, 0.25),
+        ("train_end", 0.25),
+    ]
+    assert history is model.history
+    assert history.history == {"loss": [0.5, 0.25]}
+    assert history.epoch == [0, 1]
+    assert history.params == {"verbose": 0, "epochs": 2, "steps": 2}
+
+
+def test_callback_list_adds_history_and_progbar_once_and_sets_model_history():
+    history, logger, model = cb.History(), cb.ProgbarLogger(), FakeModel()
+    callbacks = cb.CallbackList([history, logger], add_history=True, add_progbar=True,
+                                model=model, verbose=1, epochs=1, steps=1)
+    assert callbacks.callbacks == [history, logger]
+    assert model.history is history
+    defaults = cb.CallbackList(None, add_history=True, add_progbar=True, model=model)
+    assert [type(c).__name__ for c in defaults] == ["History", "ProgbarLogger"]
+
+
+def test_callback_list_accepts_one_callback_and_append():
+    first, second = cb.History(), cb.LambdaCallback()
+    model = FakeModel()
+    callbacks = cb.CallbackList(first, model=model, verbose=0, epochs=3, steps=1)
+    callbacks.append(second)
+    assert callbacks.callbacks == [first, second]
+    assert second.model is model and second.params == {"verbose": 0, "epochs": 3, "steps": 1}
+
+
+def test_callback_list_rejects_non_callbacks():
+    with pytest.raises(TypeError, match=r"Expected every element of `callbacks` to be a "
+                                        r"`keras.callbacks.Callback` instance\. Received: "
+                                        r"'early' \(of type str\)"):
+        cb.CallbackList(["early"])
+
+
+def test_lambda_callback_hooks_and_extra_hooks_by_name():
+    events = []
+    callback = cb.LambdaCallback(
+        on_train_begin=lambda logs: events.append("train_begin"),
+        on_epoch_begin=lambda epoch, logs: events.append(f"epoch_begin {epoch}"),
+        on_train_batch_begin=lambda batch, logs: events.append(f"batch_begin {batch}"),
+        on_train_batch_end=lambda batch, logs: events.append(f"batch_end {batch} {logs}"),
+        on_epoch_end=lambda epoch, logs: events.append(f"epoch_end {epoch} {logs}"),
+        on_train_end=lambda logs: events.append("train_end"),
+        on_test_begin=lambda logs: events.append("test_begin"),
+    )
+    fit_like(FakeModel(), [callback], losses(0.5))
+    cb.CallbackList([callback]).on_test_begin()
+    assert events == ["train_begin", "epoch_begin 0", "batch_begin 0",
+                      "batch_end 0 {'loss': 0.5}", "epoch_end 0 {'loss': 0.5}", "train_end",
+                      "test_begin"]
+
+
+# ----- EarlyStopping -----------------------------------------------------------------------------
+def test_early_stopping_constant_loss_runs_patience_plus_one_epochs():
+    # Keras' docstring example: patience=3 on a loss that never improves runs 4 epochs
+    history = fit_like(FakeModel(), [cb.EarlyStopping(monitor="loss", patience=3)],
+                       losses(*[1.0] * 10))
+    assert len(history.history["loss"]) == 4
+
+
+def test_early_stopping_stops_and_restores_best_weights(capsys):
+    model = FakeModel()
+    stop = cb.EarlyStopping(monitor="loss", patience=2, verbose=1, restore_best_weights=True)
+    history = fit_like(model, [stop], losses(1.0, 0.8, 0.9, 0.85, 0.1, 0.1))
+    # best at epoch 1 (0.8); epochs 2 and 3 do not improve -> stop after epoch 3
+    assert history.epoch == [0, 1, 2, 3]
+    assert stop.stopped_epoch == 3 and stop.best == 0.8 and stop.best_epoch == 1
+    assert model.weight.tolist() == [1.0, 1.0]  # epoch 1's weights
+    assert capsys.readouterr().out == ("Epoch 4: early stopping\n"
+                                       "Restoring model weights from the end of the best epoch: "
+                                       "2.\n")
+
+
+def test_early_stopping_min_delta_baseline_and_warm_up():
+    # improvements smaller than min_delta do not count
+    history = fit_like(FakeModel(), [cb.EarlyStopping(monitor="loss", min_delta=0.1)],
+                       losses(1.0, 0.95, 0.5))
+    assert history.epoch == [0, 1]
+    # a value that never beats the baseline stops training after `patience` epochs
+    history = fit_like(FakeModel(), [cb.EarlyStopping(monitor="loss", patience=1, baseline=0.5)],
+                       losses(0.9, 0.9, 0.9, 0.9))
+    assert history.epoch == [0, 1]
+    # start_from_epoch: the first epochs are not watched
+    history = fit_like(FakeModel(), [cb.EarlyStopping(monitor="loss", start_from_epoch=2)],
+                       losses(1.0, 2.0, 3.0, 4.0, 5.0))
+    assert history.epoch == [0, 1, 2, 3]
+
+
+def test_early_stopping_direction_from_name_mode_or_metric_object():
+    rising = [{"val_accuracy": v} for v in (0.5, 0.6, 0.55)]
+    assert fit_like(FakeModel(), [cb.EarlyStopping(monitor="val_accuracy")], rising).epoch == \
+        [0, 1, 2]
+    assert fit_like(FakeModel(), [cb.EarlyStopping(monitor="val_accuracy", mode="min")],
+                    rising).epoch == [0, 1]
+
+    class Score:  # a user metric that says higher is better, as Keras metrics do
+        name = "score"
+        _direction = "up"
+
+    model = FakeModel(metrics=[Score()])
+    rising = [{"score": v} for v in (0.5, 0.6, 0.55)]
+    assert fit_like(model, [cb.EarlyStopping(monitor="score")], rising).epoch == [0, 1, 2]
+
+
+def test_early_stopping_errors_and_warnings():
+    with pytest.raises(ValueError, match=r"EarlyStopping callback received monitor=score, but "
+                                         r"Keras isn't able to automatically determine whether "
+                                         r"that metric should be maximized or minimized\. Pass "
+                                         r"`mode='max'`"):
+        fit_like(FakeModel(), [cb.EarlyStopping(monitor="score")], [{"score": 1.0}])
+    with pytest.warns(UserWarning, match="EarlyStopping mode 'lowest' is unknown, fallback to "
+                                         "auto mode."):
+        stop = cb.EarlyStopping(mode="lowest")
+    assert stop.mode == "auto"
+    with pytest.warns(UserWarning, match=r"Early stopping conditioned on metric `val_loss` which "
+                                         r"is not available\. Available metrics are: loss"):
+        fit_like(FakeModel(), [cb.EarlyStopping()], losses(1.0))
+
+
+# ----- ModelCheckpoint ---------------------------------------------------------------------------
+def test_model_checkpoint_templated_file_names(tmp_path):
+    model = FakeModel()
+    path = tmp_path / "ckpt" / "model_{epoch:02d}-{loss:.2f}.keras"
+    fit_like(model, [cb.ModelCheckpoint(path)], losses(0.5, 0.25))
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == \
+        ["model_01-0.50.keras", "model_02-0.25.keras"]
+    assert (tmp_path / "ckpt" / "model_02-0.25.keras").read_text() == "1.0"
+
+
+def test_model_checkpoint_save_best_only_messages(tmp_path, capsys):
+    model = FakeModel()
+    path = str(tmp_path / "best.keras")
+    checkpoint = cb.ModelCheckpoint(path, monitor="val_loss", save_best_only=True, verbose=1)
+    fit_like(model, [checkpoint], [{"val_loss": v} for v in (0.61673, 0.39452, 0.5)])
+    assert model.saved == [("model", path), ("model", path)]
+    assert (tmp_path / "best.keras").read_text() == "1.0"  # epoch 2's weights, not epoch 3's
+    assert capsys.readouterr().out == (
+        f"\nEpoch 1: val_loss improved from inf to 0.61673, saving model to {path}\n"
+        f"\nEpoch 1: finished saving model to {path}\n"
+        f"\nEpoch 2: val_loss improved from 0.61673 to 0.39452, saving model to {path}\n"
+        f"\nEpoch 2: finished saving model to {path}\n"
+        "\nEpoch 3: val_loss did not improve from 0.39452\n"
+    )
+
+
+def test_model_checkpoint_weights_only_threshold_and_batch_frequency(tmp_path):
+    model = FakeModel()
+    path = str(tmp_path / "w.weights.h5")
+    checkpoint = cb.ModelCheckpoint(path, monitor="loss", save_best_only=True,
+                                    save_weights_only=True, initial_value_threshold=0.3)
+    fit_like(model, [checkpoint], losses(0.5, 0.2))
+    assert model.saved == [("weights", path)]  # 0.5 does not beat the threshold 0.3
+
+    model = FakeModel()
+    path = str(tmp_path / "b{epoch}-{batch}.keras")
+    fit_like(model, [cb.ModelCheckpoint(path, save_freq=2)], losses(0.5, 0.4), steps=3)
+    # every second batch, counted across epochs; {epoch} and {batch} are 1-based
+    assert [name.rsplit("/", 1)[-1] for _, name in model.saved] == \
+        ["b1-2.keras", "b2-1.keras", "b2-3.keras"]
+
+
+def test_model_checkpoint_argument_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"the filepath provided must end in `\.weights\.h5` "
+                                         r"\(Keras weights format\)\. Received: filepath=w\.h5"):
+        cb.ModelCheckpoint("w.h5", save_weights_only=True)
+    with pytest.raises(ValueError, match=r"The filepath provided must end in `\.keras` \(Keras "
+                                         r"model format\)\. Received: filepath=model\.pt"):
+        cb.ModelCheckpoint("model.pt")
+    with pytest.raises(ValueError, match=r"Unrecognized save_freq: 1\.5\. Expected save_freq "
+                                         r"are 'epoch' or integer values"):
+        cb.ModelCheckpoint("m.keras", save_freq=1.5)
+    checkpoint = cb.ModelCheckpoint(str(tmp_path / "m-{val_acc:.2f}.keras"))
+    with pytest.raises(KeyError, match=r"Failed to format this callback filepath: .*m-\{val_acc"
+                                       r":\.2f\}\.keras\"\. Reason: .*val_acc"):
+        fit_like(FakeModel(), [checkpoint], losses(0.5))
+
+
+# ----- ReduceLROnPlateau and LearningRateScheduler ----------------------------------------------
+def test_reduce_lr_on_plateau_lowers_rate_with_cooldown_and_floor(capsys):
+    model = FakeModel(learning_rate=0.1)
+    reduce = cb.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, cooldown=2,
+                                  min_lr=0.02, verbose=1)
+    history = fit_like(model, [reduce], losses(1.0, 1.0, 1.0, 1.0, 1.0, 1.0))
+    # epoch 1 (0-based): no improvement -> 0.05; epoch 2: cooldown; epoch 3 -> 0.025 (the
+    # cooldown counter runs down before the check); epoch 4: cooldown; epoch 5 -> max(0.0125,
+    # 0.02). Each epoch logs the rate it was trained with.
+    assert history.history["learning_rate"] == [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    assert model.optimizer.learning_rate == 0.02
+    assert capsys.readouterr().out == (
+        "\nEpoch 2: ReduceLROnPlateau reducing learning rate to 0.05.\n"
+        "\nEpoch 4: ReduceLROnPlateau reducing learning rate to 0.025.\n"
+        "\nEpoch 6: ReduceLROnPlateau reducing learning rate to 0.02.\n"
+    )
+
+
+def test_reduce_lr_on_plateau_ignores_changes_below_min_delta_and_bad_factor():
+    model = FakeModel(learning_rate=1.0)
+    fit_like(model, [cb.ReduceLROnPlateau(monitor="loss", patience=2, min_delta=0.01)],
+             losses(1.0, 0.995, 0.991))
+    assert model.optimizer.learning_rate == pytest.approx(0.1)
+    with pytest.raises(ValueError, match=r"ReduceLROnPlateau does not support a factor >= 1\.0\. "
+                                         r"Received factor=2"):
+        cb.ReduceLROnPlateau(factor=2)
+
+
+def test_learning_rate_scheduler_new_and_legacy_schedules(capsys):
+    model = FakeModel(learning_rate=0.01)
+    scheduler = cb.LearningRateScheduler(lambda epoch, lr: lr if epoch < 1 else lr * 0.5,
+                                         verbose=1)
+    history = fit_like(model, [scheduler], losses(1.0, 1.0, 1.0))
+    assert history.history["learning_rate"] == [0.01, 0.005, 0.0025]
+    assert capsys.readouterr().out == (
+        "\nEpoch 1: LearningRateScheduler setting learning rate to 0.01.\n"
+        "\nEpoch 2: LearningRateScheduler setting learning rate to 0.005.\n"
+        "\nEpoch 3: LearningRateScheduler setting learning rate to 0.0025.\n"
+    )
+    model = FakeModel()
+    fit_like(model, [cb.LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1))], losses(1, 1))
+    assert model.optimizer.learning_rate == 0.05
+    with pytest.raises(ValueError, match=r"The output of the `schedule` function should be a "
+                                         r"float\. Got: 1"):
+        fit_like(FakeModel(), [cb.LearningRateScheduler(lambda epoch, lr: 1)], losses(1.0))
+
+
+# ----- CSVLogger ---------------------------------------------------------------------------------
+def test_csv_logger_writes_sorted_columns_and_appends(tmp_path):
+    path = tmp_path / "log.csv"
+    logs = [{"loss": 0.5, "accuracy": 0.75}, {"loss": 0.25, "accuracy": 0.875}]
+    fit_like(FakeModel(), [cb.CSVLogger(path)], logs)
+    assert path.read_bytes() == (b"epoch,accuracy,loss\r\n0,0.75,0.5\r\n1,0.875,0.25\r\n")
+    fit_like(FakeModel(), [cb.CSVLogger(path, separator=";", append=True)], logs[:1])
+    assert path.read_text().splitlines()[-1] == "0;0.75;0.5"
+    assert path.read_text().count("epoch") == 1  # the header is not repeated
+
+
+def test_csv_logger_adds_expected_validation_columns(tmp_path):
+    path = tmp_path / "log.csv"
+    model = FakeModel()
+    model.metrics_names = ["loss", "val_loss"]  # validation only from the second epoch on
+    fit_like(model, [cb.CSVLogger(path)], [{"loss": 0.5}, {"loss": 0.4, "val_loss": 0.3}])
+    assert path.read_text().splitlines() == ["epoch,loss,val_loss", "0,0.5,NA", "1,0.4,0.3"]
+
+
+# ----- TerminateOnNaN ----------------------------------------------------------------------------
+def test_terminate_on_nan_stops_training(capsys):
+    history = fit_like(FakeModel(), [cb.TerminateOnNaN()], losses(1.0, math.nan, 0.5))
+    assert history.epoch == [0, 1]
+    assert capsys.readouterr().out == "Batch 0: Invalid loss, terminating training\n"
+    history = fit_like(FakeModel(), [cb.TerminateOnNaN()], losses(1.0, math.inf, 0.5))
+    assert history.epoch == [0, 1]
+
+
+def test_terminate_on_nan_can_raise():
+    with pytest.raises(RuntimeError, match=r"NaN or Inf loss encountered at batch 0\. Loss "
+                                           r"value: nan\. Terminating training immediately\."):
+        fit_like(FakeModel(), [cb.TerminateOnNaN(raise_error=True)], losses(math.nan))
+
+
+def test_no_warnings_when_everything_is_available(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_like(FakeModel(), [cb.EarlyStopping(monitor="loss"),
+                               cb.ReduceLROnPlateau(monitor="loss"),
+                               cb.ModelCheckpoint(str(tmp_path / "m.keras"), monitor="loss",
+                                                  save_best_only=True)], losses(1.0, 0.5))

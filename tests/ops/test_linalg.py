@@ -1,0 +1,100 @@
+"""matmul and the fused dense op against PyTorch and finite differences (float64)."""
+
+import numpy as np
+import pytest
+import torch
+from helpers.checks import compare_with_torch, numeric_gradcheck
+
+import ember
+
+GEN = np.random.default_rng(5)
+
+MATMUL_SHAPES = [
+    ((3, 4), (4, 5)),
+    ((2, 3, 4), (4, 5)),
+    ((3, 4), (2, 4, 5)),
+    ((2, 1, 3, 4), (5, 4, 2)),
+    ((4,), (4, 5)),
+    ((3, 4), (4,)),
+    ((4,), (4,)),
+    ((2, 3, 4), (4,)),
+    ((4,), (2, 4, 3)),
+]
+
+
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul(shapes):
+    a, b = GEN.standard_normal(shapes[0]), GEN.standard_normal(shapes[1])
+    compare_with_torch(ember.matmul, torch.matmul, a, b)
+    compare_with_torch(lambda x, y: x @ y, lambda x, y: x @ y, a, b)
+    numeric_gradcheck(ember.matmul, a, b)
+
+
+def test_matmul_one_operand_needs_grad_and_dot_alias():
+    a = ember.tensor(GEN.standard_normal((3, 4)), requires_grad=True)
+    b = GEN.standard_normal((4, 2))
+    ember.dot(a, b).sum().backward()
+    np.testing.assert_allclose(a.grad, np.ones((3, 2)) @ b.T)
+
+
+@pytest.mark.parametrize("shapes, message", [
+    (((2, 3), (4, 2)), r"^matmul: inner dimensions differ \(3 != 4\)\. Received shapes \(2, 3\) "
+                       r"and \(4, 2\)$"),
+    (((3,), (2,)), r"^matmul: inner dimensions differ \(3 != 2\)\. Received shapes \(3,\) and "
+                   r"\(2,\)$"),
+    (((2, 2, 3), (3, 3, 2)), r"^matmul: batch axes cannot broadcast\. Received shapes "
+                             r"\(2, 2, 3\) and \(3, 3, 2\)$"),
+    (((2, 3), ()), r"^matmul: operands must be at least 1-D\. Received shapes \(2, 3\) and "
+                   r"\(\)$"),
+])
+def test_matmul_errors(shapes, message):
+    with pytest.raises(ValueError, match=message):
+        ember.matmul(np.ones(shapes[0]), np.ones(shapes[1]) if shapes[1] else 2.0)
+
+
+TORCH_ACTIVATIONS = {None: lambda z: z, "linear": lambda z: z, "relu": torch.relu,
+                     "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+
+
+@pytest.mark.parametrize("x_shape", [(5, 3), (2, 4, 3)], ids=str)
+@pytest.mark.parametrize("activation", list(TORCH_ACTIVATIONS), ids=str)
+def test_dense(activation, x_shape):
+    x, w, b = (GEN.standard_normal(x_shape), GEN.standard_normal((3, 4)),
+               GEN.standard_normal(4))
+    act = TORCH_ACTIVATIONS[activation]
+    compare_with_torch(lambda x_, w_, b_: ember.dense(x_, w_, b_, activation),
+                       lambda x_, w_, b_: act(x_ @ w_ + b_), x, w, b)
+    compare_with_torch(lambda x_, w_: ember.dense(x_, w_, activation=activation),
+                       lambda x_, w_: act(x_ @ w_), x, w)
+    numeric_gradcheck(lambda x_, w_, b_: ember.dense(x_, w_, b_, activation), x, w, b)
+
+
+def test_dense_float32_and_input_without_grad():
+    x = GEN.standard_normal((6, 3)).astype(np.float32)
+    w = ember.tensor(GEN.standard_normal((3, 2)).astype(np.float32), requires_grad=True)
+    b = ember.tensor(np.zeros(2, np.float32), requires_grad=True)
+    y = ember.dense(x, w, b, "relu")
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert w.grad.dtype == np.float32 and b.grad.shape == (2,)
+    np.testing.assert_allclose(b.grad, (x @ w.numpy() > 0).sum(0))
+
+
+@pytest.mark.parametrize("args, message", [
+    (((2, 3), (4, 2)), r"^dense: expected x of shape \(\.\.\., n\) and a kernel of shape "
+                       r"\(n, units\)\. Received shapes \(2, 3\) and \(4, 2\)$"),
+    (((2, 3), (3, 2, 1)), r"^dense: expected x of shape .* Received shapes \(2, 3\) and "
+                          r"\(3, 2, 1\)$"),
+    (((2, 3), (3, 2), (3,)), r"^dense: the bias must have shape \(2,\)\. Received shapes "
+                             r"\(3, 2\) and \(3,\)$"),
+])
+def test_dense_shape_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        ember.dense(*[np.ones(s) for s in args])
+
+
+def test_dense_activation_error():
+    with pytest.raises(ValueError, match=r"^dense: activation must be one of \['linear', 'relu', "
+                                         r"'sigmoid', 'tanh'\] or None\. Received: "
+                                         r"activation='gelu'$"):
+        ember.dense(np.ones((2, 3)), np.ones((3, 2)), activation="gelu")
