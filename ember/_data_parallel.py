@@ -91,7 +91,7 @@ class DataParallel:
     # ----- one step ----------------------------------------------------------------------------
     def reduce_gradients(self, model, variables):
         """Replace each rank's gradient by the gradient of the global batch: one Allreduce."""
-        weight = 1.0 / self.size
+        weight = self._weight if self._weight is not None else 1.0 / self.size
         self._weight = None
         buffer, scattered = self._gradient_buffer(variables)
         if weight == 0:

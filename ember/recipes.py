@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .keras.identifiers import closest
-from .models.gpt import build_char_gpt  # noqa: F401  (one builder for the CLI and the examples)
 
 
 def build_iris_mlp():
@@ -92,6 +91,45 @@ def build_mnist_cnn():
     ])
 
 
+def build_char_gpt(vocab_size, context=64, width=128, layers=4, heads=4, dropout=0.0):
+    """A GPT over characters: token + position embeddings, ``layers`` pre-norm blocks of causal
+    multi-head self-attention and a GELU MLP, a final LayerNormalization and a Dense head giving
+    logits over ``vocab_size`` characters. Returns an uncompiled ``keras.Model`` that maps
+    ``(batch, time)`` ids, time up to ``context``, to logits ``(batch, time, vocab_size)``.
+    Each block is pre-norm, as in nanoGPT: ``x + attention(ln(x))``, then ``x + mlp(ln(x))``.
+
+    >>> model = build_char_gpt(65, context=16, width=32, layers=1, heads=2)
+    >>> model.output_shape
+    (None, None, 65)
+    """
+    from . import keras
+    from .models.gpt import PositionEmbedding
+
+    if width % heads:
+        raise ValueError(f"build_char_gpt: `width` must be a multiple of `heads`. Received: "
+                         f"width={width}, heads={heads}")
+    layer = keras.layers
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")  # (B, T)
+    tokens = layer.Embedding(vocab_size, width, name="token_embedding")(ids)  # (B, T, C)
+    x = tokens + PositionEmbedding(context, name="position_embedding")(tokens)
+    if dropout:
+        x = layer.Dropout(dropout)(x)
+    for i in range(layers):
+        h = layer.LayerNormalization(epsilon=1e-5, name=f"block{i}_ln1")(x)
+        h = layer.MultiHeadAttention(heads, width // heads, dropout=dropout,
+                                     name=f"block{i}_attention")(h, h, use_causal_mask=True)
+        x = x + h
+        h = layer.LayerNormalization(epsilon=1e-5, name=f"block{i}_ln2")(x)
+        h = layer.Dense(4 * width, activation="gelu", name=f"block{i}_mlp_up")(h)  # (B, T, 4C)
+        h = layer.Dense(width, name=f"block{i}_mlp_down")(h)  # (B, T, C)
+        if dropout:
+            h = layer.Dropout(dropout)(h)
+        x = x + h
+    x = layer.LayerNormalization(epsilon=1e-5, name="final_ln")(x)
+    logits = layer.Dense(vocab_size, name="logits")(x)  # (B, T, vocab)
+    return keras.Model(ids, logits, name="char_gpt")
+
+
 GPT_OPTIMIZER = {"class_name": "AdamW", "config": {
     "learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.99, "weight_decay": 0.1,
     "global_clipnorm": 1.0}}
@@ -159,7 +197,7 @@ ALIASES = {"iris": "iris-mlp"}
 
 def names():
     """Every name ``get`` accepts, aliases included."""
-    return sorted(RECIPES) + sorted(ALIASES)
+    return sorted([*RECIPES, *ALIASES])
 
 
 def get(name):

@@ -156,7 +156,8 @@ def test_plot_a_history_csv(iris_run, tmp_path):
 def test_generate_with_a_small_gpt(tmp_path):
     from ember import keras
     from ember.datasets import CharVocabulary
-    from ember.models.gpt import build_char_gpt, generate_ids
+    from ember.models.gpt import generate_ids
+    from ember.recipes import build_char_gpt
 
     vocab = CharVocabulary.from_text("abcdefgh \n")
     model = build_char_gpt(len(vocab), context=8, width=16, layers=1, heads=2)

@@ -1,4 +1,4 @@
-"""ember.plot_history: panels, curves, labels, and a readable PNG from a History, a dict or a CSV."""
+"""ember.plot_history: panels, curves, labels and a readable PNG (from a History, dict or CSV)."""
 
 import struct
 

@@ -17,10 +17,12 @@ def _recipe(name):
     try:
         return recipes.get(name)
     except ValueError as error:
+        from ..keras.identifiers import closest
+
         message = str(error)
-        if name not in COMMANDS and any(c.startswith(name[:3]) for c in COMMANDS):
-            hint = next(c for c in COMMANDS if c.startswith(name[:3]))
-            message += f" (`{hint}` is a command: ember {hint} ...)"
+        command = closest(name, COMMANDS)
+        if command and "Did you mean" not in message:
+            message += f" (`{command}` is a command: ember {command} ...)"
         raise UserError(message) from None
 
 

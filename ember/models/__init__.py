@@ -1,1 +1,1 @@
-"""Ready-made model builders (Keras models): ``ember.models.gpt.build_char_gpt``."""
+"""Model pieces used by the built-in recipes (``ember.recipes``): the character GPT's layers."""

@@ -1,14 +1,10 @@
-"""A character-level GPT (nanoGPT's shape) as a Keras functional model, its training windows and
-a sampler.
+"""The pieces of the character GPT that ``ember.recipes.build_char_gpt`` builds: its position
+embedding layer, training windows over a text, and a sampler.
 
->>> from ember.models.gpt import build_char_gpt
->>> model = build_char_gpt(vocab_size=65, context=16, width=32, layers=1, heads=2)
->>> model.output_shape
-(None, None, 65)
-
-The model maps ``(batch, time)`` character ids (time up to ``context``) to next-character logits
-``(batch, time, vocab_size)``. Each block is pre-norm: ``x + attn(ln(x))`` with causal
-self-attention, then ``x + mlp(ln(x))`` with a GELU MLP four times as wide.
+>>> import numpy as np
+>>> x, y = windows(np.arange(10), context=4)
+>>> x.tolist(), y.tolist()
+([[0, 1, 2, 3], [4, 5, 6, 7]], [[1, 2, 3, 4], [5, 6, 7, 8]])
 """
 
 import numpy as np
@@ -59,42 +55,6 @@ class PositionEmbedding(Layer):
         config = super().get_config()
         config.update({"sequence_length": self.sequence_length, "initializer": self.initializer})
         return config
-
-
-def build_char_gpt(vocab_size, context=64, width=128, layers=4, heads=4, dropout=0.0):
-    """A GPT over characters: token + position embeddings, ``layers`` pre-norm blocks of causal
-    multi-head self-attention and a GELU MLP, a final LayerNormalization and a Dense head giving
-    logits over ``vocab_size`` characters. Returns an uncompiled ``keras.Model``.
-
-    >>> model = build_char_gpt(65, context=16, width=32, layers=1, heads=2)
-    >>> model.count_params() > 0
-    True
-    """
-    from .. import keras
-
-    if width % heads:
-        raise ValueError(f"build_char_gpt: `width` must be a multiple of `heads`. Received: "
-                         f"width={width}, heads={heads}")
-    layer = keras.layers
-    ids = keras.Input(shape=(None,), dtype="int32", name="ids")  # (B, T)
-    tokens = layer.Embedding(vocab_size, width, name="token_embedding")(ids)  # (B, T, C)
-    x = tokens + PositionEmbedding(context, name="position_embedding")(tokens)
-    if dropout:
-        x = layer.Dropout(dropout)(x)
-    for i in range(layers):
-        h = layer.LayerNormalization(epsilon=1e-5, name=f"block{i}_ln1")(x)
-        h = layer.MultiHeadAttention(heads, width // heads, dropout=dropout,
-                                     name=f"block{i}_attention")(h, h, use_causal_mask=True)
-        x = x + h
-        h = layer.LayerNormalization(epsilon=1e-5, name=f"block{i}_ln2")(x)
-        h = layer.Dense(4 * width, activation="gelu", name=f"block{i}_mlp_up")(h)  # (B, T, 4C)
-        h = layer.Dense(width, name=f"block{i}_mlp_down")(h)  # (B, T, C)
-        if dropout:
-            h = layer.Dropout(dropout)(h)
-        x = x + h
-    x = layer.LayerNormalization(epsilon=1e-5, name="final_ln")(x)
-    logits = layer.Dense(vocab_size, name="logits")(x)  # (B, T, vocab)
-    return keras.Model(ids, logits, name="char_gpt")
 
 
 def context_length(model):

@@ -1,15 +1,19 @@
-"""Callbacks driven the way ``fit`` drives them, against Keras 3's documented behaviour.
+"""Callbacks against Keras 3's documented behaviour.
 
-The unit tests use a small stand-in model (weights = the epoch index, so "which epoch's weights"
-is visible); tests/keras/test_callbacks_fit.py runs the same callbacks inside real ``fit``.
+The first tests drive callbacks the way ``fit`` does with a small stand-in model (its weights
+are the epoch index, so "which epoch's weights" is visible); the last ones run them inside real
+``fit`` on tiny models, including Keras' own docstring examples.
 """
 
+import csv
 import math
 import warnings
 
 import numpy as np
 import pytest
 
+import ember
+from ember import keras
 from ember.keras import callbacks as cb
 
 
@@ -372,3 +376,186 @@ def test_no_warnings_when_everything_is_available(tmp_path):
                                cb.ReduceLROnPlateau(monitor="loss"),
                                cb.ModelCheckpoint(str(tmp_path / "m.keras"), monitor="loss",
                                                   save_best_only=True)], losses(1.0, 0.5))
+
+
+# ----- inside real fit ---------------------------------------------------------------------------
+def blobs(n=48):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)
+    return x, y
+
+
+def classifier(learning_rate=0.1):
+    ember.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def diverging_regression():
+    """Keras' docstring model: SGD on ``arange`` inputs, whose loss blows up."""
+    model = keras.Sequential([keras.Input(shape=(20,)), keras.layers.Dense(10)])
+    model.compile(keras.optimizers.SGD(), loss="mse")
+    return model, np.arange(100, dtype="float32").reshape(5, 20), np.zeros((5, 10), "float32")
+
+
+def test_keras_docstring_examples_early_stopping_and_scheduler():
+    # EarlyStopping's docstring: "Only 4 epochs are run."
+    model, x, y = diverging_regression()
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = model.fit(x, y, epochs=10, batch_size=1, verbose=0,
+                            callbacks=[cb.EarlyStopping(monitor="loss", patience=3)])
+    assert len(history.history["loss"]) == 4
+    # LearningRateScheduler's docstring: 0.01 for ten epochs, then times exp(-0.1) per epoch
+    model, x, y = diverging_regression()
+    assert round(float(model.optimizer.learning_rate), 5) == 0.01
+
+    def scheduler(epoch, lr):
+        return lr if epoch < 10 else lr * math.exp(-0.1)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = model.fit(x, y, epochs=15, verbose=0,
+                            callbacks=[cb.LearningRateScheduler(scheduler)])
+    assert round(float(model.optimizer.learning_rate), 5) == 0.00607
+    assert len(history.history["learning_rate"]) == 15
+
+
+def test_early_stopping_in_fit_stops_and_restores_the_best_epoch(capsys):
+    model = classifier()
+    x, y = blobs()
+    scripted = [0.9, 0.5, 0.7, 0.8, 0.6, 0.1]  # best at epoch 1; patience 2 runs out at epoch 3
+    snapshots = []
+
+    def add_score(epoch, logs):
+        logs["score"] = scripted[epoch]
+        snapshots.append(model.get_weights())
+
+    stop = cb.EarlyStopping(monitor="score", mode="min", patience=2, verbose=1,
+                            restore_best_weights=True)
+    history = model.fit(x, y, epochs=6, verbose=0,
+                        callbacks=[cb.LambdaCallback(on_epoch_end=add_score), stop])
+    assert history.epoch == [0, 1, 2, 3]
+    assert history.history["score"] == scripted[:4]
+    for restored, best in zip(model.get_weights(), snapshots[1]):
+        np.testing.assert_array_equal(restored, best)
+    assert not np.array_equal(snapshots[1][0], snapshots[3][0])  # training did move the weights
+    assert capsys.readouterr().out == ("Epoch 4: early stopping\nRestoring model weights from "
+                                       "the end of the best epoch: 2.\n")
+
+
+def test_monitor_direction_comes_from_the_compiled_metrics():
+    model = classifier()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="err")])
+    x, y = blobs()
+    watch_accuracy = cb.EarlyStopping(monitor="val_accuracy", patience=100)
+    watch_err = cb.EarlyStopping(monitor="err", patience=100)
+    history = model.fit(x, y, epochs=4, validation_split=0.25, verbose=0,
+                        callbacks=[watch_accuracy, watch_err])
+    assert watch_accuracy.best == max(history.history["val_accuracy"])  # higher is better
+    assert watch_err.best == min(history.history["err"])  # a loss-like metric: lower is better
+
+
+def test_reduce_lr_on_plateau_in_fit(capsys):
+    rate = 2.0 ** -30  # exact in float32; far too small for the loss to move by min_delta
+    model = classifier(learning_rate=rate)
+    x, y = blobs()
+    reduce = cb.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, verbose=1)
+    history = model.fit(x, y, epochs=4, verbose=0, callbacks=[reduce])
+    assert history.history["learning_rate"] == [rate, rate, rate / 2, rate / 4]
+    assert float(model.optimizer.learning_rate) == rate / 8
+    assert capsys.readouterr().out == "".join(
+        f"\nEpoch {e}: ReduceLROnPlateau reducing learning rate to {rate / 2 ** (e - 1)}.\n"
+        for e in (2, 3, 4))
+
+
+def test_learning_rate_is_the_last_key_on_the_progress_line(capsys):
+    model = classifier()
+    x, y = blobs()
+    model.fit(x, y, epochs=1, verbose=2, validation_split=0.25,
+              callbacks=[cb.LearningRateScheduler(lambda epoch, lr: 0.05)])
+    line = capsys.readouterr().out.strip()
+    assert [part.split(":")[0] for part in line.split(" - ")[3:]] == [
+        "accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"]
+    assert line.endswith(" - learning_rate: 0.0500")
+
+
+def test_csv_logger_in_fit_matches_history(tmp_path):
+    model = classifier()
+    x, y = blobs()
+    path = tmp_path / "training.csv"
+    history = model.fit(x, y, epochs=3, validation_split=0.25, verbose=0,
+                        callbacks=[cb.CSVLogger(path)])
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert [int(row[0]) for row in rows[1:]] == [0, 1, 2]
+    for column, name in enumerate(rows[0][1:], start=1):
+        assert [float(row[column]) for row in rows[1:]] == history.history[name]
+
+
+def test_terminate_on_nan_in_fit(capsys):
+    model, x, y = diverging_regression()
+    seen = []  # (epoch, batch, loss) as logged, recorded before TerminateOnNaN looks
+    record = cb.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: seen.append((epoch, None, None)),
+        on_train_batch_end=lambda batch, logs: seen.append((seen[-1][0], batch, logs["loss"])))
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = model.fit(x, y, epochs=20, batch_size=1, shuffle=False, verbose=0,
+                            callbacks=[record, cb.TerminateOnNaN()])
+    epoch, batch, loss = seen[-1]
+    assert not math.isfinite(loss)
+    assert all(math.isfinite(value) for _, b, value in seen[:-1] if b is not None)
+    assert history.epoch == list(range(epoch + 1))  # stopped in the epoch of the first bad loss
+    assert capsys.readouterr().out == f"Batch {batch}: Invalid loss, terminating training\n"
+
+
+def test_lambda_callback_hook_order_in_fit_evaluate_predict():
+    model = classifier()
+    x, y = blobs(8)
+    events = []
+
+    def record(name, indexed=False):
+        if indexed:
+            return lambda index, logs=None: events.append(f"{name} {index}")
+        return lambda logs=None: events.append(name)
+
+    hooks = {name: record(name, indexed) for name, indexed in [
+        ("on_train_begin", False), ("on_train_end", False), ("on_epoch_begin", True),
+        ("on_epoch_end", True), ("on_train_batch_begin", True), ("on_train_batch_end", True),
+        ("on_test_begin", False), ("on_test_end", False), ("on_test_batch_begin", True),
+        ("on_test_batch_end", True), ("on_predict_begin", False), ("on_predict_end", False),
+        ("on_predict_batch_begin", True), ("on_predict_batch_end", True)]}
+    callback = cb.LambdaCallback(**hooks)
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0, callbacks=[callback])
+    assert events == ["on_train_begin",
+                      "on_epoch_begin 0", "on_train_batch_begin 0", "on_train_batch_end 0",
+                      "on_train_batch_begin 1", "on_train_batch_end 1", "on_epoch_end 0",
+                      "on_epoch_begin 1", "on_train_batch_begin 0", "on_train_batch_end 0",
+                      "on_train_batch_begin 1", "on_train_batch_end 1", "on_epoch_end 1",
+                      "on_train_end"]
+    events.clear()
+    model.evaluate(x, y, batch_size=8, verbose=0, callbacks=[callback])
+    model.predict(x, batch_size=8, verbose=0, callbacks=[callback])
+    assert events == ["on_test_begin", "on_test_batch_begin 0", "on_test_batch_end 0",
+                      "on_test_end", "on_predict_begin", "on_predict_batch_begin 0",
+                      "on_predict_batch_end 0", "on_predict_end"]
+
+
+def test_a_callback_can_stop_training_mid_epoch():
+    model = classifier()
+    x, y = blobs()
+    batches = []
+
+    def stop_at_second_batch(batch, logs=None):
+        batches.append(batch)
+        if batch == 1:
+            model.stop_training = True
+
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0,
+                        callbacks=[cb.LambdaCallback(on_train_batch_end=stop_at_second_batch)])
+    assert batches == [0, 1] and history.epoch == [0]
+    assert history.params == {"verbose": 0, "epochs": 3, "steps": 6}

@@ -227,6 +227,8 @@ class Layer:
     # ----- losses --------------------------------------------------------------------------
     def add_loss(self, loss):
         """Add a scalar loss tensor (from ``call``) to the training objective."""
+        if not self._losses:
+            _layers_with_losses.append(self)
         self._losses.append(loss)
 
     @property
@@ -240,9 +242,6 @@ class Layer:
                     out.append(v.regularizer(v))
         return out
 
-    def _clear_losses(self):
-        for layer in self._flatten_layers():
-            layer._losses = []
 
     # ----- build and call ----------------------------------------------------------------------
     def build(self, input_shape):
@@ -275,33 +274,34 @@ class Layer:
         if not args:
             raise ValueError(f"Layer '{self.name}' was called without inputs.")
         inputs = args[0]
-        if is_symbolic(inputs):
-            from ..node import symbolic_call
+        if type(inputs) is not Tensor or (inputs.data.dtype is not self._dtype
+                                          and inputs.data.dtype.kind == "f"):
+            if is_symbolic(inputs):
+                from ..node import symbolic_call
 
-            return symbolic_call(self, inputs, args[1:], kwargs)
-        inputs = self._standardize_inputs(inputs)
+                return symbolic_call(self, inputs, args[1:], kwargs)
+            inputs = self._standardize_inputs(inputs)
         if not self.built:
             self._maybe_build(_shapes_of(inputs))
         if self.input_spec is not None:
             check_input_spec(self, inputs)
-        flags = _call_flags(type(self))
+        flags = _FLAGS.get(type(self)) or _call_flags(type(self))
         ctx = call_context
-        if flags.training:
-            training = kwargs.get("training")
-            if training is None:
-                kwargs["training"] = ctx.training
+        previous = ctx.training
+        training = kwargs.get("training")
+        if training is not None:
+            ctx.training = training  # an explicit flag reaches every nested layer
+            if not flags.training:
+                del kwargs["training"]
+        elif flags.training:
+            kwargs["training"] = previous
         if flags.mask and kwargs.get("mask") is None:
             mask = _mask_of(inputs)
             if mask is not None:
                 kwargs["mask"] = mask
-        given_training = kwargs.get("training") if flags.training else None
-        outer = ctx.depth == 0
-        if outer:
-            self._clear_losses()
-        previous = ctx.training
+        if ctx.depth == 0:
+            _clear_pending_losses()
         ctx.depth += 1
-        if given_training is not None:
-            ctx.training = given_training
         try:
             outputs = self.call(inputs, *args[1:], **kwargs)
         finally:
@@ -393,6 +393,16 @@ class Layer:
         if isinstance(config.get("dtype"), dict):  # Keras' DTypePolicy config
             config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
         return cls(**config)
+
+
+# layers holding losses from the current outermost call; cleared when the next one starts
+_layers_with_losses = []
+
+
+def _clear_pending_losses():
+    for layer in _layers_with_losses:
+        layer._losses = []
+    _layers_with_losses.clear()
 
 
 _UNTRACKED = {"_inbound_nodes", "_model", "_output_layers", "_input_layers", "_parent"}

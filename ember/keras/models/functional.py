@@ -95,10 +95,7 @@ class Functional(Model):
 
             args = map_structure(resolve, list(node.call_args))
             kwargs = map_structure(resolve, dict(node.call_kwargs))
-            if training is not None and "training" not in kwargs:
-                kwargs["training"] = training
-            outputs = node.layer(*args, **kwargs) if _accepts_training(node.layer, kwargs) \
-                else node.layer(*args, **{k: v for k, v in kwargs.items() if k != "training"})
+            outputs = node.layer(*args, **kwargs)  # `training` travels in the call context
             for symbolic, concrete in zip(node.output_tensors, flatten(outputs)):
                 values[id(symbolic)] = concrete
         return map_structure(lambda t: values[id(t)], self._outputs_struct)
@@ -128,11 +125,3 @@ class Functional(Model):
         from .functional_config import functional_from_config
 
         return functional_from_config(cls, config, custom_objects)
-
-
-def _accepts_training(layer, kwargs):
-    if "training" not in kwargs:
-        return True
-    from ..layers.base import _call_flags
-
-    return _call_flags(type(layer)).training

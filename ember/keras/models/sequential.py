@@ -105,7 +105,7 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         x = inputs
         for layer in self._layers:
-            x = layer(x, training=training) if _takes_training(layer) else layer(x)
+            x = layer(x)  # the training flag reaches them through the call context
         return x
 
     def get_config(self):
@@ -127,9 +127,3 @@ class Sequential(Model):
             model.add(deserialize_layer(layer_config, custom_objects), rebuild=False)
         model._maybe_build_graph()
         return model
-
-
-def _takes_training(layer):
-    from ..layers.base import _call_flags
-
-    return _call_flags(type(layer)).training

@@ -10,6 +10,7 @@ from ... import backend
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ..keras_tensor import flatten, map_structure
+from ..layers.base import _layers_with_losses
 from . import data_adapter
 from .compile_utils import CompileLoss, CompileMetrics
 
@@ -100,9 +101,9 @@ class Trainer:
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus the losses added by layers (regularization, ``add_loss``)."""
-        _, layers, regularized = self._prepare_step()
+        _, _, regularized = self._prepare_step()
         total, parts = self._compile_loss(y, y_pred, sample_weight)
-        for layer in layers:
+        for layer in _layers_with_losses:
             for extra in layer._losses:
                 total = total + extra
         for variable, regularizer in regularized:

@@ -79,6 +79,7 @@ def scoped_custom_objects(custom_objects=None):
 # ----- serialize -------------------------------------------------------------------------------
 def builtin_kind(cls):
     """The registry kind under which ``cls`` is one of ember's built-ins (or None)."""
+    ensure_builtins()
     for (kind, name), registered in registry._BUILTIN.items():
         if registered is cls and name == cls.__name__:
             return kind
@@ -218,6 +219,27 @@ def _is_legacy_lambda(entry):
             and inner.get("function_type") == "lambda")
 
 
+_BUILTIN_MODULES = ("layers", "models", "optimizers", "losses", "metrics", "initializers",
+                    "regularizers", "constraints", "activations")
+_builtins_loaded = []
+
+
+def ensure_builtins():
+    """Import ember's own families once, so that their classes are in the registry. This is a
+    fixed list: nothing a file names is ever imported."""
+    if _builtins_loaded:
+        return
+    import importlib
+
+    for name in _BUILTIN_MODULES:
+        try:
+            importlib.import_module(f"ember.keras.{name}")
+        except ModuleNotFoundError as error:  # a family not written yet
+            if error.name != f"ember.keras.{name}":
+                raise
+    _builtins_loaded.append(True)
+
+
 def resolve_class(class_name, registered_name=None, module=None, custom_objects=None,
                   kind=None):
     """The class or function a saved entry names, looked up in ``custom_objects``, the user
@@ -225,6 +247,7 @@ def resolve_class(class_name, registered_name=None, module=None, custom_objects=
     if not isinstance(class_name, str) or not class_name:
         raise ValueError(f"Invalid configuration: `class_name` must be a non-empty string. "
                          f"Received: class_name={class_name!r:.100}")
+    ensure_builtins()
     custom_objects = scoped_custom_objects(custom_objects)
     kind = kind or _MODULE_KINDS.get(module)
     cls = registry.lookup(kind, class_name, registered_name, custom_objects)
@@ -295,6 +318,9 @@ def _deserialize(config, kind, depth):
 
 def instantiate(cls, inner, config, custom_objects):
     """``cls.from_config(inner)``, then ``build_from_config``/``compile_from_config``."""
+    from .compat import drop_neutral_options
+
+    inner = drop_neutral_options(cls, inner, config.get("module"))
     from_config = cls.from_config
     try:
         instance = from_config(inner, custom_objects=custom_objects) \
