@@ -39,6 +39,7 @@ class DataParallel:
         self._verified = None
         self._scratch = None
         self._present = None
+        self._stop = np.zeros(1, np.int8)
 
     def is_primary(self):
         return self.rank == 0
@@ -104,6 +105,13 @@ class DataParallel:
         self.allreduce_calls += 1
         if scattered:
             _scatter_gradients(buffer, variables, self._present)
+
+    def should_stop(self, stop_training):
+        """True on every rank when any rank's callbacks asked to stop (TerminateOnNaN may see a
+        NaN loss on one rank's shard only): ranks must leave the loop at the same step."""
+        self._stop[0] = bool(stop_training)
+        self.comm.Allreduce(self._mpi.IN_PLACE, self._stop, op=self._mpi.MAX)
+        return bool(self._stop[0])
 
     def empty_step(self, model, variables):
         """The training step of a rank whose shard of this global batch is empty (a last batch
@@ -204,14 +212,30 @@ class ShardedBatches:
         return getattr(self.batches, name)
 
     def epoch(self):
+        """This rank's shards of one pass. Whatever the batch source draws at random (the
+        shuffle, a generator's random windows) comes from one stream that every rank shares,
+        so all ranks cut the same global batches; what training draws (dropout) comes from a
+        stream of this rank's own."""
         strategy = self.strategy
         strategy._begin_epoch()
-        first = True
+        batches = iter(self.batches.epoch())
+        data_state = compute_state = None
         try:
-            for x, y, sample_weight in self.batches.epoch():
-                if first:
+            while True:
+                generator = backend.rng().bit_generator
+                if data_state is not None:
+                    compute_state, generator.state = generator.state, data_state
+                try:
+                    x, y, sample_weight = next(batches)
+                except StopIteration:
+                    return
+                finally:
+                    data_state = generator.state
+                    if compute_state is not None:
+                        generator.state = compute_state
+                if compute_state is None:
                     strategy._first_batch(x)
-                    first = False
+                    compute_state = generator.state
                 n = len(flatten(x)[0])
                 start, stop = shard_bounds(n, strategy.rank, strategy.size)
                 strategy._weight = (stop - start) / n if n else 0.0

@@ -4,7 +4,7 @@
 >>> recipe = recipes.get("iris")
 >>> model = recipe.build()
 >>> model.count_params()
-173
+165
 
 Every builder returns an uncompiled ``keras`` model that takes its data set's natural shape
 (iris rows of 4 values, digits 8x8 images, MNIST 28x28 images, character ids), so a saved model
@@ -111,20 +111,20 @@ def build_char_gpt(vocab_size, context=64, width=128, layers=4, heads=4, dropout
     layer = keras.layers
     ids = keras.Input(shape=(None,), dtype="int32", name="ids")  # (B, T)
     tokens = layer.Embedding(vocab_size, width, name="token_embedding")(ids)  # (B, T, C)
-    x = tokens + PositionEmbedding(context, name="position_embedding")(tokens)
+    x = layer.Add()([tokens, PositionEmbedding(context, name="position_embedding")(tokens)])
     if dropout:
         x = layer.Dropout(dropout)(x)
     for i in range(layers):
         h = layer.LayerNormalization(epsilon=1e-5, name=f"block{i}_ln1")(x)
         h = layer.MultiHeadAttention(heads, width // heads, dropout=dropout,
                                      name=f"block{i}_attention")(h, h, use_causal_mask=True)
-        x = x + h
+        x = layer.Add()([x, h])
         h = layer.LayerNormalization(epsilon=1e-5, name=f"block{i}_ln2")(x)
         h = layer.Dense(4 * width, activation="gelu", name=f"block{i}_mlp_up")(h)  # (B, T, 4C)
         h = layer.Dense(width, name=f"block{i}_mlp_down")(h)  # (B, T, C)
         if dropout:
             h = layer.Dropout(dropout)(h)
-        x = x + h
+        x = layer.Add()([x, h])
     x = layer.LayerNormalization(epsilon=1e-5, name="final_ln")(x)
     logits = layer.Dense(vocab_size, name="logits")(x)  # (B, T, vocab)
     return keras.Model(ids, logits, name="char_gpt")

@@ -98,7 +98,7 @@ def test_summary(iris_run):
     result = run_ember("summary", iris_run[0] / "model.keras")
     assert result.returncode == 0, result.stderr
     assert 'Model: "sequential' in result.stdout
-    assert "Total params: 173" in result.stdout  # 4*10+10 + 10*8+8 + 8*3+3
+    assert "Trainable params: 165 (660.00 B)" in result.stdout  # 4*10+10 + 10*8+8 + 8*3+3
 
 
 def test_predict_npy_and_csv(iris_run, iris_test, tmp_path):

@@ -169,22 +169,40 @@ def test_an_error_on_one_rank_ends_the_job(module):
 
 
 @needs_mpi
-def test_fit_on_two_ranks_equals_one_process_with_the_global_batch(tmp_path):
-    code, output, _ = run_mpi("fit_mlp.py", tmp_path, timeout=90)
+def test_a_callback_stopping_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    code, output, _ = run_mpi("stop_on_one_rank.py", tmp_path, timeout=30)
+    assert code == 0, output
+    runs = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    assert runs == [{"iterations": 4, "epochs": 1}] * 2
+
+
+@pytest.fixture(scope="module")
+def two_rank_fit(tmp_path_factory):
+    """The output folder of tests/mpi_scripts/fit_mlp.py run on 2 ranks, and the module."""
+    out = tmp_path_factory.mktemp("fit_mlp")
+    code, output, _ = run_mpi("fit_mlp.py", out, timeout=90)
     assert code == 0, output
     sys.path.insert(0, str(SCRIPTS))
     try:
         import fit_mlp
     finally:
         sys.path.remove(str(SCRIPTS))
-    model, history, evaluation = fit_mlp.train()
+    return out, fit_mlp
+
+
+@needs_mpi
+@pytest.mark.parametrize("source", ["arrays", "generator"])
+def test_fit_on_two_ranks_equals_one_process_with_the_global_batch(two_rank_fit, source):
+    out, fit_mlp = two_rank_fit
+    model, history, evaluation = fit_mlp.train(source)
     assert distributed.size() == 1  # the reference ran without MPI
-    runs = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
-    weights = [np.load(tmp_path / f"weights{r}.npz") for r in range(2)]
+    runs = [json.loads((out / f"{source}_rank{r}.json").read_text()) for r in range(2)]
+    weights = [np.load(out / f"{source}_weights{r}.npz") for r in range(2)]
     assert runs[0]["size"] == 2 and runs[0]["iterations"] == 20
     # each rank trained on its own shard: 17 + 16 rows of each batch of 33, 1 + 0 of the last
-    assert [run["rows"] for run in runs] == [2 * (9 * 17 + 1), 2 * 9 * 16]
-    assert model.rows == 2 * fit_mlp.N_TRAIN
+    last = [1, 0] if source == "arrays" else [17, 16]
+    assert [run["rows"] for run in runs] == [2 * (9 * 17 + last[0]), 2 * (9 * 16 + last[1])]
+    assert model.rows == sum(run["rows"] for run in runs)
     for r in range(2):
         rank_weights = [weights[r][f"arr_{i}"] for i in range(len(model.weights))]
         for single, parallel in zip(model.weights, rank_weights):

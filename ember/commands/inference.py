@@ -81,6 +81,8 @@ def predict(args):
     """Run the model on the inputs; write ``--out`` (.npy/.csv) or print a preview."""
     from ..datasets import read_array
 
+    if args.out and Path(args.out).suffix.lower() not in (".npy", ".csv"):
+        raise UserError(f"--out {args.out}: expected a .npy or .csv file name.")
     model = load_model(args.model)
     source = existing_file(args.inputs, "input file")
     try:
@@ -106,12 +108,9 @@ def predict(args):
 
 
 def _write_outputs(path, outputs, classes):
-    suffix = path.suffix.lower()
-    if suffix not in (".npy", ".csv"):
-        raise UserError(f"--out {path}: expected a .npy or .csv file name.")
     if path.parent != Path(""):
         path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".npy":
+    if path.suffix.lower() == ".npy":
         np.save(path, outputs)
         return
     table = outputs.reshape(-1, 1) if outputs.ndim == 1 else outputs

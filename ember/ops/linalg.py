@@ -74,6 +74,7 @@ class Dense(Function):
     def forward(self, x, w, b=None, activation=None):
         self.x, self.w = x, w
         self.has_bias = b is not None
+        self.bias_dtype = None if b is None else b.dtype
         z = x @ w
         if b is not None:
             z += b
@@ -89,13 +90,14 @@ class Dense(Function):
         if self.derivative is not None:
             g = self.derivative(self.y, g)
         x, w = self.x, self.w
-        gx = g @ w.T if self.needs_input_grad[0] else None
+        # mixed dtypes (float32 x, float64 kernel) compute in the wider one: cast each gradient back
+        gx = (g @ w.T).astype(x.dtype, copy=False) if self.needs_input_grad[0] else None
         gw = gb = None
         if self.needs_input_grad[1]:
             x2 = x.reshape(-1, x.shape[-1])
-            gw = x2.T @ g.reshape(-1, g.shape[-1])
+            gw = (x2.T @ g.reshape(-1, g.shape[-1])).astype(w.dtype, copy=False)
         if self.has_bias and self.needs_input_grad[2]:
-            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+            gb = g.reshape(-1, g.shape[-1]).sum(axis=0).astype(self.bias_dtype, copy=False)
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 
 

@@ -114,6 +114,13 @@ def concatenate(xs, axis=0):
         ):
             raise shape_error("concatenate", *[t.shape for t in xs],
                               detail=f"all axes but axis {axis} must match")
+    dtypes = {x.dtype for x in xs}
+    if len(dtypes) > 1:  # one dtype, with to_pair's rule: ints join the floats
+        from .elementwise import cast
+
+        floats = [d for d in dtypes if d.kind == "f"]
+        common = np.result_type(*(floats or dtypes))
+        xs = [cast(x, common) for x in xs]
     return Concatenate.apply(*xs, axis=axis)
 
 

@@ -26,9 +26,10 @@ def test_split_matches_train_test_split(name, reference, features, classes):
     assert len(x_train) + len(x_test) == len(bunch.data)
     assert len(x_test) == int(np.ceil(0.2 * len(bunch.data)))
     assert x_train.dtype == np.float32
-    np.testing.assert_array_equal(x_train, rx_train.astype(np.float32))
-    np.testing.assert_array_equal(x_test, rx_test.astype(np.float32))
+    np.testing.assert_allclose(x_train, rx_train.astype(np.float32), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(x_test, rx_test.astype(np.float32), rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(y_test, ry_test)
+    np.testing.assert_array_equal(y_train, ry_train)
     if classes is None:
         assert y_train.dtype == np.float32
     else:
@@ -60,8 +61,15 @@ def test_split_arguments_are_checked():
     with pytest.raises(ValueError, match=r"`test_size` must be a fraction in \(0, 1\)\. "
                                          r"Received: 1\.5"):
         datasets.load_iris(test_size=1.5)
-    (x_train, _), (x_test, _) = datasets.load_iris(test_size=0.5, random_state=0)
-    assert len(x_train) == len(x_test) == 75
+    with pytest.raises(ValueError, match=r"test_size=0\.999 leaves no samples for training or "
+                                         r"testing with 150 samples"):
+        datasets.load_iris(test_size=0.999)
+    (x_train, y_train), (x_test, _) = datasets.load_iris(test_size=0.3, random_state=7)
+    bunch = sk.load_iris()
+    rx_train, _, ry_train, _ = train_test_split(bunch.data, bunch.target, test_size=0.3,
+                                                random_state=7)
+    assert (len(x_train), len(x_test)) == (105, 45)
+    np.testing.assert_array_equal(y_train, ry_train)
 
 
 def test_unknown_dataset_names_the_closest():

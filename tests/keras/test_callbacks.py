@@ -288,6 +288,19 @@ def test_model_checkpoint_argument_errors(tmp_path):
         fit_like(FakeModel(), [checkpoint], losses(0.5))
 
 
+def test_model_checkpoint_warnings_and_directory_error(tmp_path):
+    model = FakeModel()
+    checkpoint = cb.ModelCheckpoint(str(tmp_path / "m.keras"), save_best_only=True)
+    with pytest.warns(UserWarning, match=r"Can save best model only with val_loss available\."):
+        fit_like(model, [checkpoint], losses(0.5))
+    assert model.saved == [("model", str(tmp_path / "m.keras"))]  # saved anyway, as in Keras
+    (tmp_path / "taken.keras").mkdir()
+    with pytest.raises(OSError, match=r"Please specify a non-directory filepath for "
+                                      r"ModelCheckpoint\. Filepath used is an existing "
+                                      r"directory: .*taken\.keras"):
+        fit_like(FakeModel(), [cb.ModelCheckpoint(str(tmp_path / "taken.keras"))], losses(0.5))
+
+
 # ----- ReduceLROnPlateau and LearningRateScheduler ----------------------------------------------
 def test_reduce_lr_on_plateau_lowers_rate_with_cooldown_and_floor(capsys):
     model = FakeModel(learning_rate=0.1)
@@ -314,6 +327,17 @@ def test_reduce_lr_on_plateau_ignores_changes_below_min_delta_and_bad_factor():
     with pytest.raises(ValueError, match=r"ReduceLROnPlateau does not support a factor >= 1\.0\. "
                                          r"Received factor=2"):
         cb.ReduceLROnPlateau(factor=2)
+
+
+def test_lr_callbacks_missing_monitor_or_learning_rate():
+    with pytest.warns(UserWarning, match=r"Learning rate reduction is conditioned on metric "
+                                         r"`val_loss` which is not available\. Available "
+                                         r"metrics are: loss,learning_rate\."):
+        fit_like(FakeModel(), [cb.ReduceLROnPlateau()], losses(0.5))
+    model = FakeModel()
+    model.optimizer = object()
+    with pytest.raises(ValueError, match='Optimizer must have a "learning_rate" attribute.'):
+        fit_like(model, [cb.LearningRateScheduler(lambda epoch, lr: lr)], losses(0.5))
 
 
 def test_learning_rate_scheduler_new_and_legacy_schedules(capsys):
@@ -559,3 +583,27 @@ def test_a_callback_can_stop_training_mid_epoch():
                         callbacks=[cb.LambdaCallback(on_train_batch_end=stop_at_second_batch)])
     assert batches == [0, 1] and history.epoch == [0]
     assert history.params == {"verbose": 0, "epochs": 3, "steps": 6}
+
+
+def test_model_checkpoint_in_fit_writes_templated_and_best_files(tmp_path):
+    model = classifier(learning_rate=0.5)
+    x, y = blobs()
+    snapshots = []
+    every_epoch = cb.ModelCheckpoint(tmp_path / "all" / "{epoch:02d}-{val_loss:.2f}.keras")
+    best = cb.ModelCheckpoint(tmp_path / "best.weights.h5", save_best_only=True,
+                              save_weights_only=True)
+    history = model.fit(x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[
+        cb.LambdaCallback(on_epoch_end=lambda epoch, logs: snapshots.append(model.get_weights())),
+        every_epoch, best])
+    val_loss = history.history["val_loss"]
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == \
+        [f"{epoch + 1:02d}-{value:.2f}.keras" for epoch, value in enumerate(val_loss)]
+    last = keras.models.load_model(tmp_path / "all" / f"03-{val_loss[2]:.2f}.keras")
+    for loaded, trained in zip(last.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(loaded, trained)
+    fresh = classifier()
+    fresh.load_weights(tmp_path / "best.weights.h5")
+    best_epoch = int(np.argmin(val_loss))
+    assert best_epoch != 2  # so "best" differs from "last"
+    for loaded, kept in zip(fresh.get_weights(), snapshots[best_epoch]):
+        np.testing.assert_array_equal(loaded, kept)

@@ -1,9 +1,13 @@
 """The progress bar and ProgbarLogger print Keras 3's lines, byte for byte (with a fake clock)."""
 
 import io
+import re
 
+import numpy as np
 import pytest
 
+import ember
+from ember import keras
 from ember.keras.callbacks import CallbackList, ProgbarLogger
 from ember.keras.utils import progbar as progbar_module
 from ember.keras.utils.progbar import (
@@ -237,3 +241,52 @@ def test_logger_learns_an_unknown_step_count_from_the_first_epoch(capsys, clock)
     assert out == ["Epoch 1/2", "3/3 - 0s - 0s/step - accuracy: 0.9000 - loss: 0.3000",
                    "Epoch 2/2", "3/3 - 0s - 0s/step - accuracy: 0.9000 - loss: 0.3000"]
     assert logger.target == 3
+
+
+# ----- real fit / evaluate / predict (stdout is not a terminal under capsys) ---------------------
+def _timeless(line):
+    """A progress line with its clock and per-step time replaced by <t>."""
+    return re.sub(r" - \d+s - \d+(us|ms|s)/step| \d+s \d+(us|ms|s)/step", " <t>", line)
+
+
+def _metrics(logs):
+    return "".join(f" - {key}: {format_value(value)}" for key, value in logs.items())
+
+
+def _model():
+    ember.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    return model, rng.normal(size=(48, 4)).astype("float32"), rng.integers(0, 3, 48)
+
+
+def test_fit_verbose1_and_verbose2_print_keras_lines(capsys):
+    model, x, y = _model()
+    history = model.fit(x, y, epochs=2, batch_size=32, validation_split=0.25, verbose=1)
+    lines = capsys.readouterr().out.splitlines()
+    expected = []
+    for epoch in range(2):
+        logs = {key: values[epoch] for key, values in history.history.items()}
+        expected += [f"Epoch {epoch + 1}/2", f"2/2 {BAR} <t>{_metrics(logs)}"]
+    assert [_timeless(line) for line in lines] == expected
+    assert list(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+
+    history = model.fit(x, y, epochs=1, batch_size=32, verbose=2)
+    line = capsys.readouterr().out
+    logs = {key: values[0] for key, values in history.history.items()}
+    assert _timeless(line) == f"2/2 <t>{_metrics(logs)}\n"
+
+
+def test_evaluate_and_predict_print_keras_lines(capsys):
+    model, x, y = _model()
+    results = model.evaluate(x, y, batch_size=16, verbose=1, return_dict=True)
+    assert _timeless(capsys.readouterr().out) == f"3/3 {BAR} <t>{_metrics(results)}\n"
+    results = model.evaluate(x, y, batch_size=16, verbose=2, return_dict=True)
+    assert _timeless(capsys.readouterr().out) == f"3/3 <t>{_metrics(results)}\n"
+    model.predict(x, batch_size=16, verbose=1)
+    assert _timeless(capsys.readouterr().out) == f"3/3 {BAR} <t>\n"
+    model.fit(x, y, epochs=2, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.predict(x, verbose=0)
+    assert capsys.readouterr().out == ""

@@ -195,6 +195,9 @@ def test_layer_range_and_width_errors():
     with pytest.raises(ValueError, match=r"layer_range must be a list or tuple of length 2\. "
                                          r"Received: layer_range = \['dense'\] of length 1"):
         model.summary(layer_range=["dense"])
+    with pytest.raises(ValueError, match=r"layer_range should contain string type only\. "
+                                         r"Received: \[0, 2\]"):
+        model.summary(layer_range=[0, 2])
     with pytest.raises(ValueError, match=r"Passed layer_names do not match the layer names in "
                                          r"the model\. Received: \['conv', 'dense'\]"):
         model.summary(layer_range=["conv", "dense"])
@@ -211,3 +214,16 @@ def test_plain_renderer_reduces_widths_like_rich():
     assert summary_render._wrap("a_very_long_layer_name (Dense)", 19, "left") == \
         ["a_very_long_layer_…", "(Dense)            "]
     assert summary_render._wrap("1,408", 13, "right") == ["        1,408"]
+
+
+def test_summary_after_fit_counts_adam_state():
+    model = sequential_model()
+    model.compile(optimizer="adam", loss="mse")
+    assert "Optimizer params" not in captured(model)  # not built before the first step
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(8, 21)).astype("float32"), np.zeros((8, 1), "float32"), verbose=0)
+    # Keras' Adam: iterations (int64) and learning rate, then m and v per weight
+    assert captured(model).endswith(" Total params: 16,901 (66.02 KB)\n"
+                                    " Trainable params: 5,633 (22.00 KB)\n"
+                                    " Non-trainable params: 0 (0.00 B)\n"
+                                    " Optimizer params: 11,268 (44.02 KB)\n")

@@ -262,3 +262,18 @@ def test_train_and_test_on_batch():
     logs = model.test_on_batch(x, y, return_dict=True)
     assert set(logs) == {"accuracy", "loss"}
     assert model.predict_on_batch(x).shape == (16, 3)
+
+
+def test_model_built_by_its_first_training_step_trains_from_that_step():
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    history = model.fit(np.arange(100).reshape(5, 20) / 100, np.ones(5), epochs=3, verbose=0)
+    losses = history.history["loss"]
+    assert losses[0] > losses[1] > losses[2]
+
+
+def test_integer_inputs_are_cast_to_the_input_dtype():
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(20,))])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(np.arange(100).reshape(5, 20), np.ones(5), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])

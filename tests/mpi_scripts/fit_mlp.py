@@ -1,8 +1,9 @@
 """An MLP trained 20 Adam steps with ``model.fit``. Run by tests/test_distributed.py twice: in
 the test process (one process) and under `mpiexec -n 2` (data-parallel); both must end equal.
 
-The data makes every case happen: global batches of 33 split 17/16, a last batch of 1 sample
-(rank 1's shard is empty), shuffling, sample weights, validation batches of 7 ending in 1.
+From arrays, the data makes every case happen: global batches of 33 split 17/16, a last batch of
+1 sample (rank 1's shard is empty), shuffling, sample weights, validation batches of 7 ending
+in 1. From a generator, every global batch is drawn at random from ember's generator.
 """
 
 import json
@@ -25,6 +26,13 @@ def data():
     return x[:N_TRAIN], y[:N_TRAIN], weights, x[N_TRAIN:], y[N_TRAIN:]
 
 
+def random_batches(x, y, weights):
+    """Endless global batches of random rows, drawn from ember's random generator."""
+    while True:
+        rows = ember.backend.rng().integers(0, len(x), BATCH)
+        yield x[rows], y[rows], weights[rows]
+
+
 class CountingSequential(ember.keras.Sequential):
     """Counts the rows each training step sees (this rank's shards)."""
 
@@ -35,7 +43,7 @@ class CountingSequential(ember.keras.Sequential):
         return super().train_step(data)
 
 
-def train():
+def train(source="arrays"):
     """(model, history dict, evaluate dict) after EPOCHS epochs: 20 optimizer steps."""
     keras = ember.keras
     ember.set_random_seed(7)
@@ -49,21 +57,26 @@ def train():
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    history = model.fit(x, y, sample_weight=weights, batch_size=BATCH, epochs=EPOCHS,
-                        validation_data=(x_val, y_val), validation_batch_size=7, verbose=0)
+    if source == "arrays":
+        history = model.fit(x, y, sample_weight=weights, batch_size=BATCH, epochs=EPOCHS,
+                            validation_data=(x_val, y_val), validation_batch_size=7, verbose=0)
+    else:
+        history = model.fit(random_batches(x, y, weights), steps_per_epoch=10, epochs=EPOCHS,
+                            verbose=0)
     evaluation = model.evaluate(x_val, y_val, batch_size=7, verbose=0, return_dict=True)
     return model, history.history, evaluation
 
 
 if __name__ == "__main__":
     out = Path(sys.argv[1])
-    model, history, evaluation = train()
     rank = distributed.rank()
-    np.savez(out / f"weights{rank}.npz", *[w.data for w in model.weights])
-    (out / f"rank{rank}.json").write_text(json.dumps({
-        "size": distributed.size(),
-        "history": {k: [float(v) for v in vs] for k, vs in history.items()},
-        "evaluation": {k: float(v) for k, v in evaluation.items()},
-        "iterations": int(model.optimizer.iterations.data),
-        "rows": model.rows,
-    }))
+    for source in ("arrays", "generator"):
+        model, history, evaluation = train(source)
+        np.savez(out / f"{source}_weights{rank}.npz", *[w.data for w in model.weights])
+        (out / f"{source}_rank{rank}.json").write_text(json.dumps({
+            "size": distributed.size(),
+            "history": {k: [float(v) for v in vs] for k, vs in history.items()},
+            "evaluation": {k: float(v) for k, v in evaluation.items()},
+            "iterations": int(model.optimizer.iterations.data),
+            "rows": model.rows,
+        }))

@@ -80,6 +80,18 @@ def test_dense_float32_and_input_without_grad():
     np.testing.assert_allclose(b.grad, (x @ w.numpy() > 0).sum(0))
 
 
+def test_dense_with_mixed_float_dtypes_returns_gradients_in_input_dtypes():
+    x = ember.tensor(GEN.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    w = ember.tensor(GEN.standard_normal((3, 2)), requires_grad=True)  # float64
+    b = ember.tensor(np.zeros(2, np.float32), requires_grad=True)
+    y = ember.dense(x, w, b, "tanh")
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert (x.grad.dtype, w.grad.dtype, b.grad.dtype) == (np.float32, np.float64, np.float32)
+    expected = (1 - np.tanh(x.numpy().astype(np.float64) @ w.numpy()) ** 2).sum(0)
+    np.testing.assert_allclose(b.grad, expected, rtol=1e-6)
+
+
 @pytest.mark.parametrize("args, message", [
     (((2, 3), (4, 2)), r"^dense: expected x of shape \(\.\.\., n\) and a kernel of shape "
                        r"\(n, units\)\. Received shapes \(2, 3\) and \(4, 2\)$"),

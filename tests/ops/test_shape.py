@@ -87,6 +87,17 @@ def test_joining(name, op, torch_op):
     numeric_gradcheck(op, a, b)
 
 
+def test_joining_mixed_dtypes_keeps_gradient_dtypes():
+    a = ember.tensor(np.ones(2, np.float32), requires_grad=True)
+    b = ember.tensor(np.full(2, 2.0), requires_grad=True)
+    joined = ember.concatenate([a, b, np.array([3, 4])])
+    assert joined.dtype == np.float64
+    (joined * joined).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(b.grad, [4.0, 4.0])
+    assert ember.stack([a, np.array([1, 2])]).dtype == np.float32
+
+
 def test_repeated_take_indices_accumulate():
     x = ember.tensor(np.zeros((2, 3)), requires_grad=True)
     ember.take(x, np.array([1, 1, 2]), axis=1).sum().backward()

@@ -20,6 +20,7 @@ from .context import call_context
 from .input_spec import InputSpec, check_input_spec
 
 _LEGACY_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size")
+WEIGHT_CHECKS = []  # callables (layer, shape, dtype) run by add_weight; see ember.keras.saving
 
 
 @builtin("layers")
@@ -176,6 +177,8 @@ class Layer:
 
         shape = () if shape is None else tuple(int(d) for d in shape)
         dtype = np.dtype(dtype) if dtype is not None else self._dtype
+        if WEIGHT_CHECKS:  # set by ember.keras.saving while a file loads: refuses absurd sizes
+            WEIGHT_CHECKS[-1](self, shape, dtype)
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         init = initializers.get(initializer)
@@ -307,6 +310,8 @@ class Layer:
         finally:
             ctx.depth -= 1
             ctx.training = previous
+        if self._output_shape_cache is None:
+            self._output_shape_cache = map_structure(_batchless_shape, outputs)
         if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, kwargs.get("mask", _mask_of(inputs)))
             if out_mask is not None:
@@ -459,6 +464,10 @@ def _mask_of(inputs):
                  for x in inputs]
         return masks if any(m is not None for m in masks) else None
     return None
+
+
+def _batchless_shape(x):
+    return (None,) + tuple(x.shape[1:]) if isinstance(x, Tensor) and x.ndim else None
 
 
 def _shapes_of(inputs):

@@ -176,7 +176,8 @@ class BatchNormalization(_ScaleShift):
 class LayerNormalization(_ScaleShift):
     """Normalize each example over ``axis`` (default the last), then scale and shift.
 
-    ``rms_scaling=True`` divides by the root mean square instead (no centering).
+    ``rms_scaling=True`` divides by the root mean square instead and multiplies by gamma
+    (``center`` and ``scale`` are then ignored, as in Keras).
 
     >>> import numpy as np
     >>> from ember import keras
@@ -204,7 +205,13 @@ class LayerNormalization(_ScaleShift):
         axes = normalize_axis(self.axis, len(input_shape), f"Layer '{self.name}'")
         self._axes = tuple(sorted(axes))
         shape = tuple(_known_axis(self, input_shape, a) for a in self._axes)
-        self.add_scale_shift(shape)
+        if self.rms_scaling:  # Keras: gamma always, no beta
+            center, scale = self.center, self.scale
+            self.center, self.scale = False, True
+            self.add_scale_shift(shape)
+            self.center, self.scale = center, scale
+        else:
+            self.add_scale_shift(shape)
         self.input_spec = InputSpec(ndim=len(input_shape),
                                     axes={a: s for a, s in zip(self._axes, shape)})
         self.built = True

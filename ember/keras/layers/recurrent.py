@@ -64,6 +64,13 @@ class RNN(Layer):
         return list(size) if isinstance(size, (list, tuple)) else [size]
 
     def build(self, sequences_shape, initial_state_shape=None):
+        spec = self.input_spec
+        ndim = len(sequences_shape)
+        if (spec.ndim is not None and ndim != spec.ndim) or ndim < 3:
+            expected = f"ndim={spec.ndim}" if spec.ndim is not None else "min_ndim=3"
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: '
+                             f"expected {expected}, found ndim={ndim}. Full shape received: "
+                             f"{tuple(sequences_shape)}")
         step_shape = (sequences_shape[0],) + tuple(sequences_shape[2:])
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell._maybe_build(step_shape)

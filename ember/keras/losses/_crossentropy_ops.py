@@ -135,7 +135,7 @@ def sparse_labels(y_true, pred_shape, axis, name, ignore_class=None):
         if labels.size and not np.array_equal(labels, np.floor(labels)):
             raise ValueError(
                 f"{name} expects integer class indices, but y_true holds non-integer values "
-                f"such as {labels[labels != np.floor(labels)].flat[0]!r}. For probability "
+                f"such as {float(labels[labels != np.floor(labels)].flat[0])!r}. For probability "
                 "targets use loss='categorical_crossentropy' (one-hot / soft labels) or "
                 "'binary_crossentropy'."
             )

@@ -5,6 +5,7 @@ from ..layers.input_layer import InputLayer
 from ..layers.input_spec import InputSpec
 from ..registry import builtin
 from .model import Model
+from .sequential import _cast_to_input_dtype
 
 
 def _ordered_nodes(outputs):
@@ -85,7 +86,7 @@ class Functional(Model):
         values = {}
         given = self._match_inputs(inputs)
         for tensor, value in zip(self.inputs, given):
-            values[id(tensor)] = value
+            values[id(tensor)] = _cast_to_input_dtype(value, tensor._history[0])
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue

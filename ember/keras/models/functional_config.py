@@ -91,6 +91,35 @@ def _serialize_value(value, own_nodes):
     return serialize_keras_object(value)
 
 
+def _build_parameters(layer):
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(type(layer).build).parameters)[1:]
+    except (TypeError, ValueError):
+        return []
+    return [name for name in parameters if name.endswith("_shape")]
+
+
+def _build_config(layer, own_nodes):
+    """Keras' build config for a layer whose ``build`` takes several shapes (MultiHeadAttention:
+    ``{"shapes_dict": {"query_shape": ..., "value_shape": ...}}``), from its first call."""
+    names = _build_parameters(layer)
+    if len(names) < 2:
+        return None
+    node = next(n for n in layer._inbound_nodes if id(n) in own_nodes)
+    shapes = {}
+    for name, value in zip(names, node.call_args):
+        if isinstance(value, KerasTensor):
+            shapes[name] = list(value.shape)
+    for key, value in node.call_kwargs.items():
+        if f"{key}_shape" in names and isinstance(value, KerasTensor):
+            shapes[f"{key}_shape"] = list(value.shape)
+    if len(shapes) == 1:
+        return {"input_shape": next(iter(shapes.values()))}
+    return {"shapes_dict": shapes} if shapes else None
+
+
 def functional_config(model):
     """The Keras 3 config of a functional model: name, trainable, layers (with inbound nodes),
     input_layers and output_layers."""
@@ -103,6 +132,8 @@ def functional_config(model):
                 nodes.append({"args": _serialize_value(list(node.call_args), own_nodes),
                               "kwargs": _serialize_value(dict(node.call_kwargs), own_nodes)})
         config = serialize_layer(layer)
+        if "build_config" in config and nodes:
+            config["build_config"] = _build_config(layer, own_nodes) or config["build_config"]
         config["name"] = layer.name
         config["inbound_nodes"] = nodes
         layer_configs.append(config)

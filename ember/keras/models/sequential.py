@@ -79,6 +79,10 @@ class Sequential(Model):
         self.built = True
 
     def build(self, input_shape=None):
+        if isinstance(input_shape, dict) or (isinstance(input_shape, list) and input_shape
+                                              and isinstance(input_shape[0], (list, tuple))):
+            raise ValueError("Sequential models take a single input. Received input shapes "
+                             f"{input_shape}")
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError("Sequential.build: the input shape is unknown; pass "
@@ -104,6 +108,8 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
+        if self._input_layer is not None:
+            x = _cast_to_input_dtype(x, self._input_layer)
         for layer in self._layers:
             x = layer(x)  # the training flag reaches them through the call context
         return x
@@ -127,3 +133,17 @@ class Sequential(Model):
             model.add(deserialize_layer(layer_config, custom_objects), rebuild=False)
         model._maybe_build_graph()
         return model
+
+
+def _cast_to_input_dtype(x, input_layer):
+    """Inputs take the dtype of the model's Input (integers become floats for a float Input)."""
+    from ...autograd.tensor import Tensor
+    from ...ops import cast
+
+    dtype = input_layer._input_dtype
+    if isinstance(x, Tensor) and x.data.dtype is not dtype and x.data.dtype != dtype:
+        mask = getattr(x, "_keras_mask", None)
+        x = cast(x, dtype)
+        if mask is not None:
+            x._keras_mask = mask
+    return x

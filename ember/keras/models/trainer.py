@@ -91,17 +91,19 @@ class Trainer:
 
     # ----- one step --------------------------------------------------------------------------
     def _prepare_step(self):
-        """Cache what every step needs: trainable variables, layers, regularized variables."""
-        if self._step_cache is None:
-            variables = self.trainable_weights
-            layers = self._flatten_layers()
-            regularized = [(v, v.regularizer) for v in variables if v.regularizer is not None]
-            self._step_cache = (variables, layers, regularized)
-        return self._step_cache
+        """What every step needs: trainable variables and regularized variables (cached once
+        the model is built, so that the first step's build is taken into account)."""
+        if self._step_cache is not None:
+            return self._step_cache
+        variables = self.trainable_weights
+        regularized = [(v, v.regularizer) for v in variables if v.regularizer is not None]
+        if self.built:
+            self._step_cache = (variables, regularized)
+        return variables, regularized
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus the losses added by layers (regularization, ``add_loss``)."""
-        _, _, regularized = self._prepare_step()
+        _, regularized = self._prepare_step()
         total, parts = self._compile_loss(y, y_pred, sample_weight)
         for layer in _layers_with_losses:
             for extra in layer._losses:
@@ -137,10 +139,10 @@ class Trainer:
     def train_step(self, data):
         """One optimization step on a batch ``(x, y, sample_weight)``; returns the logs."""
         x, y, sample_weight = data_adapter.unpack(data)
-        variables = self._prepare_step()[0]
         if self.distribute is not None and _batch_size(x) == 0:  # this rank's shard is empty
-            return self.distribute.empty_step(self, variables)
+            return self.distribute.empty_step(self, self._prepare_step()[0])
         y_pred = self(x, training=True)
+        variables = self._prepare_step()[0]  # after the forward pass, which may build the model
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         self._track_loss(loss, _batch_size(x))
         loss.backward()
@@ -228,6 +230,10 @@ class Trainer:
         logs = {}
         epoch_logs = {}
         callback_list.on_train_begin()
+        # Hook for BackupAndRestore (engineer E): a callback that restored a backup in
+        # on_train_begin sets model._initial_epoch to the first epoch still to run (Keras 3).
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
+        self._initial_epoch = None
         try:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -238,6 +244,8 @@ class Trainer:
                     callback_list.on_train_batch_begin(step)
                     logs = _sorted_logs(self.train_step(batch))
                     callback_list.on_train_batch_end(step, logs)
+                    if self.distribute is not None:  # one rank stopping stops them all
+                        self.stop_training = self.distribute.should_stop(self.stop_training)
                     if self.stop_training:
                         break
                 epoch_logs = dict(self._epoch_logs(logs))
@@ -248,6 +256,8 @@ class Trainer:
                         verbose=0, return_dict=True, callbacks=callback_list)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callback_list.on_epoch_end(epoch, epoch_logs)
+                if self.distribute is not None:
+                    self.stop_training = self.distribute.should_stop(self.stop_training)
                 if self.stop_training:
                     break
         finally:

@@ -20,11 +20,15 @@ _SLACK = 64 << 20  # extra bytes allowed on top of the stored weights (optimizer
 @contextlib.contextmanager
 def weight_budget(nbytes, where):
     """Within the block, weights created by layers may total at most ``nbytes`` (+ slack)."""
+    from ..layers.base import WEIGHT_CHECKS
+
     previous = getattr(_state, "budget", None)
     _state.budget = [int(nbytes) + _SLACK, where]
+    WEIGHT_CHECKS.append(charge_weight)
     try:
         yield
     finally:
+        WEIGHT_CHECKS.remove(charge_weight)
         _state.budget = previous
 
 

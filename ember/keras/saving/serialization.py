@@ -250,7 +250,7 @@ def resolve_class(class_name, registered_name=None, module=None, custom_objects=
     ensure_builtins()
     custom_objects = scoped_custom_objects(custom_objects)
     kind = kind or _MODULE_KINDS.get(module)
-    cls = registry.lookup(kind, class_name, registered_name, custom_objects)
+    cls = _lookup(kind, class_name, registered_name, module, custom_objects)
     if cls is None:
         valid = registry.builtin_names(kind) if kind else []
         hint = f" Known {kind}: {', '.join(valid)}." if valid and len(valid) < 80 else ""
@@ -260,6 +260,22 @@ def resolve_class(class_name, registered_name=None, module=None, custom_objects=
             "custom classes are decorated with @keras.saving.register_keras_serializable() or "
             f"passed in `custom_objects`.{hint}")
     return cls
+
+
+def _lookup(kind, class_name, registered_name, module, custom_objects):
+    """custom_objects, then the user registration the entry names, then (for Keras' own
+    modules) ember's built-in of that kind, then anything registered under the name."""
+    for key in (registered_name, class_name):
+        if isinstance(key, str) and key in custom_objects:
+            return custom_objects[key]
+    if isinstance(registered_name, str) and registered_name in registry._CUSTOM:
+        return registry._CUSTOM[registered_name]
+    if kind is not None and (module in _MODULE_KINDS or module is None):
+        found = registry._BUILTIN.get((kind, class_name))
+        if found is not None:
+            return found
+    return registry.lookup(kind, class_name, registered_name if isinstance(registered_name, str)
+                           else None, custom_objects)
 
 
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
@@ -318,8 +334,11 @@ def _deserialize(config, kind, depth):
 
 def instantiate(cls, inner, config, custom_objects):
     """``cls.from_config(inner)``, then ``build_from_config``/``compile_from_config``."""
+    from . import limits
     from .compat import drop_neutral_options
 
+    if limits.active():
+        _check_shapes(cls, inner, config.get("build_config"))
     inner = drop_neutral_options(cls, inner, config.get("module"))
     from_config = cls.from_config
     try:
@@ -333,11 +352,45 @@ def instantiate(cls, inner, config, custom_objects):
         if not isinstance(build_config, dict):
             raise ValueError(f"Invalid build_config for '{config.get('class_name')}': "
                              f"{build_config!r:.100}")
-        instance.build_from_config(build_config)
+        shapes = build_config.get("shapes_dict")
+        if isinstance(shapes, dict) and "input_shape" not in build_config:
+            _build_from_shapes_dict(instance, shapes)
+        else:
+            instance.build_from_config(build_config)
     compile_config = config.get("compile_config")
     if compile_config and hasattr(instance, "compile_from_config"):
         instance.compile_from_config(compile_config)
     return instance
+
+
+def _check_shapes(cls, inner, build_config):
+    """While a file loads: bound the input shapes a config asks for (see ``limits``)."""
+    from . import limits
+
+    where = f"Config of {cls.__name__}"
+    for key in ("batch_shape", "batch_input_shape"):
+        if inner.get(key) is not None:
+            limits.check_input_shape(inner[key], where)
+    if inner.get("shape") is not None and cls.__name__ == "InputLayer":
+        shape = inner["shape"]
+        limits.check_input_shape([None] + list(shape) if isinstance(shape, list) else shape,
+                                 where)
+    if isinstance(build_config, dict):
+        shape = build_config.get("input_shape")
+        if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
+            limits.check_input_shape(shape, where)
+
+
+def _build_from_shapes_dict(instance, shapes):
+    """Keras' build config of layers whose ``build`` takes several shapes (by name)."""
+    kwargs = {}
+    for key, shape in shapes.items():
+        if not isinstance(key, str) or not isinstance(shape, list):
+            raise ValueError(f"Invalid shapes_dict entry {key!r:.50}: {shape!r:.100}")
+        kwargs[key] = tuple(shape)
+    instance.build(**kwargs)
+    instance.built = True
+    instance._build_shapes = kwargs.get(next(iter(kwargs))) if kwargs else None
 
 
 def _takes_custom_objects(method):

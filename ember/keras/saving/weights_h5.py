@@ -94,12 +94,14 @@ def layer_entries(layer, path="", seen=None):
     contained = container_layers(layer)
     if contained is not None:
         children.append(("layers", contained))
-    attributes = sorted(layer.__dict__.items(), key=lambda kv: "~" + kv[0][1:]
-                        if kv[0].startswith("_") else kv[0])
     skipped = _SKIPPED_ATTRIBUTES | (_CONTAINER_ATTRIBUTES if contained is not None else set())
-    for key, value in attributes:
+    attributes = []
+    for key, value in layer.__dict__.items():
         if key in skipped or key.startswith("__"):
             continue
+        attributes.append((_public_name(layer, key, value), value))
+    attributes.sort(key=lambda kv: "~" + kv[0][1:] if kv[0].startswith("_") else kv[0])
+    for key, value in attributes:
         if isinstance(value, Layer) or (isinstance(value, (list, tuple, dict)) and
                                         _holds_layers(value)):
             children.append((key, value))
@@ -110,6 +112,18 @@ def layer_entries(layer, path="", seen=None):
         else:
             entries.extend(_container_entries(value, child_path, seen))
     return entries
+
+
+def _public_name(layer, key, value):
+    """Keras walks ``dir(layer)``, so a sub-layer kept in ``_x`` but exposed by a property ``x``
+    is saved under ``x`` (MultiHeadAttention's ``query_dense``)."""
+    if key.startswith("_") and isinstance(getattr(type(layer), key[1:], None), property):
+        try:
+            if getattr(layer, key[1:]) is value:
+                return key[1:]
+        except Exception:  # a property that cannot be evaluated now: keep the attribute name
+            pass
+    return key
 
 
 def _holds_layers(value, depth=0):

@@ -4,6 +4,7 @@ import numpy as np
 
 from ...backend import set_random_seed
 from ..registry import register_keras_serializable
+from .progbar import Progbar
 
 
 def to_categorical(x, num_classes=None):
@@ -46,5 +47,5 @@ def get_custom_objects():
     return _CUSTOM
 
 
-__all__ = ["get_custom_objects", "normalize", "register_keras_serializable", "set_random_seed",
+__all__ = ["Progbar", "get_custom_objects", "normalize", "register_keras_serializable", "set_random_seed",
            "to_categorical"]

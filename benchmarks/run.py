@@ -1,0 +1,246 @@
+"""Run ember's benchmark workloads against PyTorch and Keras 3 and print medians, spreads, ratios,
+peak memory, import times, the metric each run reached and the fraction of the BLAS ceiling.
+
+    python benchmarks/run.py                          # all workloads, 3 repetitions
+    python benchmarks/run.py seed_iris mnist_mlp --repeats 5
+    python benchmarks/run.py mnist_cnn --frameworks ember torch --epochs 2
+    python benchmarks/run.py seed_iris --profile      # ember under cProfile, top 20 functions
+
+Every run is a fresh subprocess; the frameworks alternate within each repetition (ember, torch,
+keras, ember, torch, keras, ...) so a slow minute on this shared machine hits all of them.
+Unrecognised options (--epochs, --limit, --iters, --warmup, --batch-size, --verbose) go to every
+workload. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the children's environment.
+See benchmarks/README.md for what each column means.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR / "workloads"))
+import bench_report as report  # noqa: E402
+from bench_common import FRAMEWORKS, REPO_ROOT  # noqa: E402
+
+WORKLOADS = ("seed_iris", "mnist_mlp", "mnist_cnn", "char_gpt")
+IMPORTS = {"ember": "ember", "torch": "torch", "keras": "tensorflow"}
+BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+KERAS_PYTHONS = (BENCH_DIR / ".venv-keras" / "bin" / "python", Path("/work/kerasenv/bin/python"))
+
+
+def child_env():
+    """This environment without the OpenBLAS overrides, with the repo importable, TF quiet."""
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def pythons(args):
+    """The interpreter of each framework; Keras' is found in its own venv (or None)."""
+    keras = args.keras_python
+    if keras is None:
+        keras = next((str(p) for p in KERAS_PYTHONS if p.exists()), None)
+    torch = args.torch_python
+    if torch is None:
+        venv = BENCH_DIR / ".venv-torch" / "bin" / "python"
+        torch = str(venv) if venv.exists() else args.python
+    return {"ember": args.python, "torch": torch, "keras": keras}
+
+
+def run_child(cmd, env, timeout):
+    """Run ``cmd``; returns ``(returncode, wall seconds, peak RSS MiB, stdout, stderr)``.
+
+    The peak RSS is the child's own ``ru_maxrss`` from ``wait4``, the wall time runs from the
+    process start to its exit (interpreter start-up, imports, data, training, evaluation).
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=REPO_ROOT)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, wall, usage.ru_maxrss / 1024, out.read(), err.read()
+
+
+def last_json(text):
+    """The last line of ``text`` that is a JSON object, or None."""
+    for line in reversed(text.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def cpu_busy(seconds=0.5):
+    """The share of all CPUs busy (with other processes: the runner sleeps) over ``seconds``."""
+    def sample():
+        with open("/proc/stat") as handle:
+            values = [int(v) for v in handle.readline().split()[1:]]
+        return values[3] + values[4], sum(values)  # idle + iowait, total
+
+    idle0, total0 = sample()
+    time.sleep(seconds)
+    idle1, total1 = sample()
+    return 1.0 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def wait_for_quiet(threshold, patience):
+    """Wait (up to ``patience`` seconds) until other processes use less than ``threshold`` of
+    the CPUs; returns the last busy share seen."""
+    deadline = time.monotonic() + patience
+    busy = cpu_busy()
+    while busy > threshold and time.monotonic() < deadline:
+        busy = cpu_busy(1.0)
+    return busy
+
+
+def run_workload(name, framework, python, extra, env, timeout, quiet=(1.0, 0)):
+    """One fresh-process run of a workload: its JSON record plus the runner's own figures."""
+    cmd = [python, str(BENCH_DIR / "workloads" / f"{name}.py"), "--framework", framework, *extra]
+    busy = wait_for_quiet(*quiet)
+    load = os.getloadavg()[0]
+    code, wall, rss, out, err = run_child(cmd, env, timeout)
+    record = last_json(out) if code == 0 else None
+    if record is None:
+        tail = (err or out).strip().splitlines()[-3:]
+        return {"workload": name, "framework": framework, "error": f"exit {code}: "
+                + " | ".join(tail)}
+    record.update({"process_s": wall, "child_maxrss_mib": rss, "load_before": load,
+                   "busy_before": busy})
+    return record
+
+
+def measure_import(framework, python, env, timeout):
+    """Seconds of ``import <module>`` in a fresh interpreter, and the process's wall time."""
+    module = IMPORTS[framework]
+    code = ("import time; t = time.perf_counter(); import " + module
+            + "; print(time.perf_counter() - t)")
+    status, wall, rss, out, err = run_child([python, "-c", code], env, timeout)
+    if status != 0:
+        return {"framework": framework, "module": module, "error": err.strip()[-300:]}
+    return {"framework": framework, "module": module, "import_s": float(out.split()[-1]),
+            "process_s": wall, "rss_mib": rss}
+
+
+def blas_ceiling(python, env, workloads, timeout):
+    cmd = [python, str(BENCH_DIR / "blas_ceiling.py"), "--workloads", *workloads]
+    code, _, _, out, err = run_child(cmd, env, timeout)
+    return last_json(out) if code == 0 else {"error": err.strip()[-300:]}
+
+
+def profile(name, python, extra, env, timeout, tool, top):
+    """Run ember's ``name`` under cProfile (or pyinstrument) and print where the time goes."""
+    script = str(BENCH_DIR / "workloads" / f"{name}.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        if tool == "pyinstrument":
+            cmd = [python, "-m", "pyinstrument", "--show-all", "-r", "text", "-o",
+                   f"{tmp}/profile.txt", script, "--framework", "ember", *extra]
+        else:
+            cmd = [python, "-m", "cProfile", "-o", f"{tmp}/profile.prof", script,
+                   "--framework", "ember", *extra]
+        code, wall, _, out, err = run_child(cmd, env, timeout)
+        print(f"\n## profile: {name} on ember ({tool}), process {wall:.2f} s, exit {code}")
+        if code != 0:
+            print(err.strip()[-2000:])
+            return
+        record = last_json(out)
+        if record:
+            print(report.record_summary(record))
+        if tool == "pyinstrument":
+            print(Path(f"{tmp}/profile.txt").read_text())
+        else:
+            report.print_cprofile(f"{tmp}/profile.prof", top)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Options not listed here are passed to every workload.")
+    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS),
+                        help=f"any of {', '.join(WORKLOADS)} (default: all)")
+    parser.add_argument("--frameworks", nargs="+", default=list(FRAMEWORKS), choices=FRAMEWORKS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter for ember and PyTorch (default: this one)")
+    parser.add_argument("--torch-python", default=None,
+                        help="interpreter for PyTorch (default: benchmarks/.venv-torch if "
+                             "setup_peers.sh made it, else --python)")
+    parser.add_argument("--keras-python", default=None,
+                        help="interpreter of a venv with tensorflow-cpu and keras (default: "
+                             "benchmarks/.venv-keras, else /work/kerasenv)")
+    parser.add_argument("--no-imports", action="store_true", help="skip the import-time rows")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the BLAS ceiling")
+    parser.add_argument("--profile", nargs="?", const="cprofile",
+                        choices=("cprofile", "pyinstrument"),
+                        help="profile ember's workloads instead of timing them")
+    parser.add_argument("--top", type=int, default=20, help="rows of the profile")
+    parser.add_argument("--quiet", type=float, default=0.3, metavar="SHARE",
+                        help="before each run, wait while other processes keep more than this "
+                             "share of the CPUs busy (default 0.3)")
+    parser.add_argument("--patience", type=float, default=60,
+                        help="the longest wait for a quiet machine, in seconds (default 60)")
+    parser.add_argument("--timeout", type=float, default=1200, help="seconds per child process")
+    parser.add_argument("--json", type=Path, default=None, help="write every record here")
+    args, extra = parser.parse_known_args(argv)
+    unknown = sorted(set(args.workloads) - set(WORKLOADS))
+    if unknown:
+        parser.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
+    env = child_env()
+    removed = {k: os.environ[k] for k in BLAS_ENV if k in os.environ}
+    print(f"# ember benchmarks  (removed from the children's environment: {removed or 'nothing'})")
+
+    if args.profile:
+        for name in args.workloads:
+            profile(name, args.python, extra, env, args.timeout, args.profile, args.top)
+        return 0
+
+    interpreters = pythons(args)
+    frameworks = [f for f in args.frameworks if interpreters[f]]
+    if "keras" in args.frameworks and not interpreters["keras"]:
+        print("# keras skipped: no venv with keras; run benchmarks/setup_peers.sh keras")
+    results = {"argv": sys.argv[1:], "extra": extra, "pythons": interpreters,
+               "cpu_count": os.cpu_count(), "removed_env": removed, "runs": [], "imports": []}
+
+    if not args.no_ceiling:
+        results["ceiling"] = blas_ceiling(args.python, env, args.workloads, args.timeout)
+        print(report.ceiling_summary(results["ceiling"]), flush=True)
+    if not args.no_imports:
+        for _ in range(args.repeats):
+            for framework in frameworks:
+                results["imports"].append(
+                    measure_import(framework, interpreters[framework], env, args.timeout))
+    for name in args.workloads:
+        for repeat in range(args.repeats):
+            for framework in frameworks:
+                record = run_workload(name, framework, interpreters[framework], extra, env,
+                                      args.timeout, (args.quiet, args.patience))
+                record["repeat"] = repeat
+                results["runs"].append(record)
+                print(report.progress_line(record), flush=True)
+
+    print(report.tables(results, args.workloads, frameworks))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+        print(f"# all records written to {args.json}")
+    failed = [r for r in results["runs"] if "error" in r]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
