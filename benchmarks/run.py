@@ -228,7 +228,10 @@ def main(argv=None):
     for name in args.workloads:
         for repeat in range(args.repeats):
             for framework in frameworks:
-                record = run_workload(name, framework, interpreters[framework], extra, env,
+                # repetition r trains from seed r (the same for every framework), so the
+                # metric's median reflects more than one initialization
+                seeded = extra if "--seed" in extra else [*extra, "--seed", str(repeat)]
+                record = run_workload(name, framework, interpreters[framework], seeded, env,
                                       args.timeout, (args.quiet, args.patience))
                 record["repeat"] = repeat
                 results["runs"].append(record)

@@ -17,7 +17,7 @@ import numpy as np
 from . import backend
 from .autograd.grad_mode import no_grad
 from .keras.keras_tensor import flatten
-from .keras.models.data_adapter import take
+from .keras.models.data_adapter import pack, take, unpack
 
 
 class DataParallel:
@@ -71,23 +71,14 @@ class DataParallel:
         return ShardedBatches(batches, self)
 
     def _begin_epoch(self):
-        # Every rank continues from rank 0's generator, so shuffling draws the same permutation.
-        generator = backend.rng().bit_generator
-        state = self.comm.bcast(generator.state if self.rank == 0 else None, root=0)
-        generator.state = state
         self._epoch_samples = 0
         self._weight = None
 
-    def _first_batch(self, x):
+    def _ensure_built(self, x):
         if not self._synced:  # a model built by its first call: build it now, then sync
             with no_grad():
                 self.model(take(x, slice(0, 1)), training=False)
             self.sync_weights()
-        # After the shuffle, ranks > 0 move to streams of their own (independent dropout masks);
-        # rank 0 keeps the stream a single process would have.
-        generator = backend.rng().bit_generator
-        if self.rank > 0 and hasattr(generator, "jumped"):
-            generator.state = generator.jumped(self.rank).state
 
     # ----- one step ----------------------------------------------------------------------------
     def reduce_gradients(self, model, variables):
@@ -202,46 +193,54 @@ class ShardedBatches:
     def __init__(self, batches, strategy):
         self.batches = batches
         self.strategy = strategy
+        self._data_state = None
 
     def __len__(self):
         return len(self.batches)
 
     def __getattr__(self, name):
-        if name == "batches":
+        if name in ("batches", "strategy", "_data_state"):
             raise AttributeError(name)
         return getattr(self.batches, name)
 
     def epoch(self):
-        """This rank's shards of one pass. Whatever the batch source draws at random (the
-        shuffle, a generator's random windows) comes from one stream that every rank shares,
-        so all ranks cut the same global batches; what training draws (dropout) comes from a
-        stream of this rank's own."""
+        """This rank's shards of one pass.
+
+        Two random streams: whatever the batch source draws (the shuffle, a generator's random
+        rows) comes from a data stream that every rank shares, so all ranks cut the same global
+        batches; what training draws (dropout) comes from a compute stream of each rank's own.
+        Both start where rank 0's generator stands; the compute stream of rank r > 0 jumps
+        ahead by r (independent dropout masks), and rank 0's continues as one process would.
+        """
         strategy = self.strategy
         strategy._begin_epoch()
+        first = self._data_state is None
+        shared = backend.rng().bit_generator.state if first else self._data_state
+        data_state = strategy.comm.bcast(shared if strategy.rank == 0 else None, root=0)
         batches = iter(self.batches.epoch())
-        data_state = compute_state = None
         try:
             while True:
                 generator = backend.rng().bit_generator
-                if data_state is not None:
-                    compute_state, generator.state = generator.state, data_state
+                compute_state, generator.state = generator.state, data_state
                 try:
-                    x, y, sample_weight = next(batches)
+                    x, y, sample_weight = unpack(next(batches))
                 except StopIteration:
                     return
                 finally:
-                    data_state = generator.state
-                    if compute_state is not None:
-                        generator.state = compute_state
-                if compute_state is None:
-                    strategy._first_batch(x)
-                    compute_state = generator.state
+                    data_state = self._data_state = generator.state
+                    generator.state = compute_state
+                if first:
+                    first = False
+                    generator.state = data_state
+                    if strategy.rank > 0 and hasattr(generator, "jumped"):
+                        generator.state = generator.jumped(strategy.rank).state
+                    strategy._ensure_built(x)
                 n = len(flatten(x)[0])
                 start, stop = shard_bounds(n, strategy.rank, strategy.size)
                 strategy._weight = (stop - start) / n if n else 0.0
                 strategy._epoch_samples += stop - start
                 index = slice(start, stop)
-                yield take(x, index), take(y, index), take(sample_weight, index)
+                yield pack(take(x, index), take(y, index), take(sample_weight, index))
         finally:
             strategy._weight = None  # a batch fetched but not trained on must not count
 

@@ -42,15 +42,17 @@ class ClippedModel(keras.Sequential):
     """Clips every gradient to [-1, 1] before the update."""
 
     def train_step(self, data):
-        x, y, sample_weight = data
+        x, y = data
         y_pred = self(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
-        self._track_loss(loss, len(x))
+        loss = self.compute_loss(x, y, y_pred)
         loss.backward()
         variables = self.trainable_weights
         grads = [np.clip(v.grad, -1.0, 1.0) for v in variables]
         self.optimizer.apply(grads, variables)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        for metric in self.metrics:  # Keras' loss tracker is the metric named "loss"
+            if metric.name == "loss":
+                metric.update_state(loss)
+        return self.compute_metrics(x, y, y_pred)
 
 
 model = ClippedModel(make_model().layers)

@@ -277,3 +277,28 @@ def test_integer_inputs_are_cast_to_the_input_dtype():
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(np.arange(100).reshape(5, 20), np.ones(5), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_custom_training_example_learns():
+    root = __import__("pathlib").Path(__file__).parents[2]
+    result = subprocess.run([sys.executable, "examples/custom_training.py"], capture_output=True,
+                            text=True, timeout=300, cwd=str(root))
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, second = result.stdout.strip().splitlines()[-2:]
+    assert float(first.split("test accuracy ")[1]) >= 0.9
+    assert float(second.rsplit(", ", 1)[1].rstrip("]")) >= 0.9
+
+
+def test_train_step_receives_x_y_pairs_like_keras():
+    seen = []
+
+    class Spy(keras.Sequential):
+        def train_step(self, data):
+            seen.append(len(data))
+            return super().train_step(data)
+
+    model = Spy([keras.layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((4, 2)), np.ones(4), epochs=1, verbose=0)
+    model.fit(np.ones((4, 2)), np.ones(4), sample_weight=np.ones(4), epochs=1, verbose=0)
+    assert seen == [2, 3]

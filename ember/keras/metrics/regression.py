@@ -24,7 +24,8 @@ def _pair(y_true, y_pred):
 
 
 def _mean_last(values):
-    return values.mean(axis=-1) if values.ndim else values
+    """Keras averages over the last axis; rank-1 inputs keep one value per sample."""
+    return values.mean(axis=-1) if values.ndim > 1 else values
 
 
 def mean_squared_error(y_true, y_pred):

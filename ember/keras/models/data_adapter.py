@@ -117,7 +117,7 @@ class ArrayBatches:
 
     def epoch_all(self):
         """The whole data as a single batch (``train_on_batch`` and friends)."""
-        yield self.x, self.y, self.sample_weight
+        yield pack(self.x, self.y, self.sample_weight)
 
     def epoch(self):
         """One pass over the data as (x, y, sample_weight) batches."""
@@ -128,9 +128,9 @@ class ArrayBatches:
         for start in range(0, n, size):
             index = order[start:start + size] if order is not None else slice(start, start + size)
             if single and sw is None:
-                yield x[index], (y[index] if y is not None else None), None
+                yield (x[index], y[index]) if y is not None else (x[index],)
             else:
-                yield take(x, index), take(y, index), take(sw, index)
+                yield pack(take(x, index), take(y, index), take(sw, index))
 
 
 class IterableBatches:
@@ -155,14 +155,21 @@ class IterableBatches:
             self._iterator = iter(self.source)
         for step, batch in enumerate(self._iterator):
             x, y, sw = unpack(batch)
-            yield (to_arrays(x, "x", self.float_dtype), to_arrays(y, "y", self.float_dtype),
-                   to_arrays(sw, "sample_weight", self.float_dtype))
+            yield pack(to_arrays(x, "x", self.float_dtype), to_arrays(y, "y", self.float_dtype),
+                       to_arrays(sw, "sample_weight", self.float_dtype))
             if self.steps is not None and step + 1 >= self.steps:
                 break
 
 
 def _reiterable(source):
     return iter(source) is not source
+
+
+def pack(x, y=None, sample_weight=None):
+    """A batch as Keras hands it to ``train_step``: (x,), (x, y) or (x, y, sample_weight)."""
+    if sample_weight is not None:
+        return x, y, sample_weight
+    return (x, y) if y is not None else (x,)
 
 
 def unpack(data):

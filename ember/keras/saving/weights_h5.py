@@ -243,6 +243,8 @@ def read_entries(h5file, entries, where, skip_mismatch=False):
 
     pending = []
     for entry in entries:
+        if entry.path == "optimizer" and "optimizer" not in h5file:
+            continue  # saved before the optimizer was built: its fresh state is the right one
         try:
             pending.extend(_entry_values(h5py, h5file, entry, where))
         except ValueError as error:
