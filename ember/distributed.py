@@ -172,21 +172,16 @@ def broadcast(array, root=0):
 
 
 def mpiexec_path():
-    """The ``mpiexec`` of this Python environment (from the ``mpich`` wheel), else PATH's."""
+    """The ``mpiexec`` of this Python environment (from the ``mpich`` wheel), else the one on
+    PATH, else None."""
     local = Path(sys.executable).parent / "mpiexec"
-    if local.exists():
-        return str(local)
-    found = shutil.which("mpiexec")
-    if found is None:
-        raise RuntimeError(f"ember.distributed: no `mpiexec` next to {sys.executable} nor on "
-                           f"PATH. {_INSTALL_HINT}")
-    return found
+    return str(local) if local.exists() else shutil.which("mpiexec")
 
 
 def launch_command(argv, np, mpiexec_args=()):
     """The command line that runs ``ember <argv>`` on ``np`` ranks (``--np`` removed from argv).
 
-    >>> launch_command(["train", "mnist_mlp", "--np", "2"], 2)[-4:]  # doctest: +ELLIPSIS
+    >>> launch_command(["train", "mnist_mlp", "--np", "2"], 2)[-4:]
     ['-m', 'ember.cli', 'train', 'mnist_mlp']
     """
     if isinstance(np, bool) or not isinstance(np, int) or np < 1:
@@ -199,8 +194,8 @@ def launch_command(argv, np, mpiexec_args=()):
             skip = True
         elif not item.startswith("--np="):
             rest.append(item)
-    return [mpiexec_path(), "-n", str(np), *mpiexec_args, sys.executable, "-m", "mpi4py",
-            "-m", "ember.cli", *rest]
+    return [mpiexec_path() or "mpiexec", "-n", str(np), *mpiexec_args,
+            sys.executable, "-m", "mpi4py", "-m", "ember.cli", *rest]
 
 
 def launch(argv, np, mpiexec_args=()):
@@ -211,6 +206,9 @@ def launch(argv, np, mpiexec_args=()):
     if _launched_by_mpi():
         raise RuntimeError("ember.distributed.launch: this process already runs under MPI; "
                            "drop --np (the launcher already chose the number of processes).")
+    if mpiexec_path() is None:
+        raise RuntimeError(f"ember.distributed.launch: no `mpiexec` next to {sys.executable} nor "
+                           f"on PATH. {_INSTALL_HINT}")
     command = launch_command(argv, np, mpiexec_args)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import ember
 from ember import distributed
 from ember._data_parallel import _common_base, shard_bounds
 
@@ -57,18 +58,12 @@ def test_size_one_api_without_mpi():
     np.testing.assert_array_equal(mean, values)
     assert mean.dtype == np.float32 and mean is not values
     assert distributed.allreduce_mean(np.array([1, 2])).dtype == np.float64
-    assert float(distributed.allreduce_mean(ember_tensor([3.0]))[0]) == 3.0
+    assert float(distributed.allreduce_mean(ember.tensor([3.0]))[0]) == 3.0
     sent = np.arange(5)
     received = distributed.broadcast(sent, root=0)
     np.testing.assert_array_equal(received, sent)
     assert received is not sent
     assert distributed.strategy_for(object()) is None
-
-
-def ember_tensor(values):
-    import ember
-
-    return ember.tensor(values)
 
 
 def test_size_one_errors_name_the_argument():
@@ -135,6 +130,13 @@ def test_launch_command_uses_this_environments_mpiexec_and_drops_np():
         distributed.launch_command(["train"], 0)
 
 
+def test_launch_without_mpiexec_explains_how_to_install(monkeypatch):
+    monkeypatch.setattr(distributed, "mpiexec_path", lambda: None)
+    with pytest.raises(RuntimeError, match=r"no `mpiexec` next to .* nor on PATH\. Install MPI "
+                                           r"support with: pip install 'ember\[mpi\]'"):
+        distributed.launch(["train", "x"], 2)
+
+
 def test_launch_refuses_to_nest_under_mpi(monkeypatch):
     monkeypatch.setenv("PMI_RANK", "0")
     with pytest.raises(RuntimeError, match="already runs under MPI; drop --np"):
@@ -142,6 +144,16 @@ def test_launch_refuses_to_nest_under_mpi(monkeypatch):
 
 
 # ----- two ranks -----------------------------------------------------------------------------
+@needs_mpi
+def test_launch_reruns_the_ember_command_on_n_ranks():
+    code = "from ember import distributed; distributed.launch(['--version', '--np', '2'], 2)"
+    env = {k: v for k, v in os.environ.items() if k not in distributed._MPI_ENV}
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=60, start_new_session=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n").count(f"ember {ember.__version__}") == 2
+
+
 @needs_mpi
 def test_primitives_on_two_ranks(tmp_path):
     code, output, _ = run_mpi("primitives.py", tmp_path)
@@ -174,6 +186,21 @@ def test_a_callback_stopping_one_rank_stops_every_rank_at_the_same_step(tmp_path
     assert code == 0, output
     runs = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
     assert runs == [{"iterations": 4, "epochs": 1}] * 2
+
+
+@needs_mpi
+def test_ranks_agree_on_a_model_built_in_fit_with_batchnorm_and_dropout(tmp_path):
+    code, output, _ = run_mpi("fit_unbuilt_bn.py", tmp_path, timeout=60)
+    assert code == 0, output
+    runs = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    weights = [np.load(tmp_path / f"weights{r}.npz") for r in range(2)]
+    assert "batch_normalization/moving_mean" in runs[0]["names"]
+    # rank 0's initial weights won (the ranks were seeded differently), gradients were shared
+    # and the BatchNorm statistics each rank gathered on its shards were averaged
+    for name, key in zip(runs[0]["names"], weights[0]):
+        np.testing.assert_array_equal(weights[0][key], weights[1][key], err_msg=name)
+    # the ranks draw dropout masks from different streams
+    assert runs[0]["draws"] != runs[1]["draws"]
 
 
 @pytest.fixture(scope="module")

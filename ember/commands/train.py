@@ -95,9 +95,9 @@ def train(args):
         "epochs": len(history.epoch), "batch_size": batch_size, "steps_per_epoch": steps,
         "optimizer": type(optimizer).__name__, "learning_rate": _learning_rate(optimizer),
         "seed": args.seed, "train_seconds": round(seconds, 3), split.lower(): scores})
-    if data.vocab is not None:
-        _sample(model, data.vocab, args.seed)
     print("Wrote " + ", ".join(str(p) for p in written))
+    if data.vocab is not None:
+        print(f"Sample from it: ember generate {written[0]} --prompt 'ROMEO:' --length 300")
     return 0
 
 
@@ -120,13 +120,3 @@ def _save(out, model, history, data, run):
         paths.append(out / VOCAB_FILE)
         paths[-1].write_text(json.dumps({"chars": data.vocab.chars}) + "\n")
     return paths
-
-
-def _sample(model, vocab, seed):
-    import numpy as np
-
-    from ..models.gpt import generate_ids
-
-    ids = generate_ids(model, vocab.encode("\n"), 200, temperature=1.0,
-                       rng=np.random.default_rng(seed))
-    print("Sample:\n" + vocab.decode(ids))

@@ -64,7 +64,7 @@ class NonNeg(Constraint):
 
     def __call__(self, w):
         w = _array(w)
-        return w * (w >= 0).astype(w.dtype)
+        return np.where(w >= 0, w, np.zeros((), w.dtype))
 
 
 @builtin("constraints")

@@ -51,21 +51,28 @@ class SparseCrossEntropyFromLogits(Function):
     """Per-example -log softmax(logits)[label], with the fused gradient softmax - one_hot."""
 
     def forward(self, logits, labels, axis):
-        moved = np.moveaxis(logits, axis, -1)
-        shifted = moved - moved.max(axis=-1, keepdims=True)
+        self.axis = axis
+        moved = logits if axis in (-1, logits.ndim - 1) else np.moveaxis(logits, axis, -1)
+        self.moved_shape = moved.shape
+        flat = moved.reshape(-1, moved.shape[-1])  # (N, classes)
+        self.rows = np.arange(flat.shape[0])
+        self.labels = labels.reshape(-1)
+        shifted = flat - flat.max(axis=1, keepdims=True)
         e = np.exp(shifted)
-        s = e.sum(axis=-1, keepdims=True)
-        picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
-        self.axis, self.labels = axis, labels
-        self.probs = e / s
-        return (np.log(s[..., 0]) - picked).astype(logits.dtype, copy=False)
+        s = e.sum(axis=1)
+        losses = np.log(s) - shifted[self.rows, self.labels]
+        e /= s[:, None]
+        self.probs = e
+        return losses.reshape(labels.shape).astype(logits.dtype, copy=False)
 
     def backward(self, g):
-        grad = self.probs
-        np.put_along_axis(grad, self.labels[..., None],
-                          np.take_along_axis(grad, self.labels[..., None], -1) - 1, axis=-1)
-        grad *= g[..., None]
-        return np.moveaxis(grad, -1, self.axis), None
+        grad = self.probs  # owned by this op: turned into the gradient in place
+        grad[self.rows, self.labels] -= 1
+        grad *= g.reshape(-1, 1)
+        grad = grad.reshape(self.moved_shape)
+        if self.axis not in (-1, len(self.moved_shape) - 1):
+            grad = np.moveaxis(grad, -1, self.axis)
+        return grad, None
 
 
 class CrossEntropyFromLogits(Function):

@@ -58,6 +58,7 @@ class Layer:
         self._losses = []
         self._inbound_nodes = []
         self._build_shapes = None
+        self._checked_input = None
         self._output_shape_cache = None
         self._batch_input_shape = _legacy_input_shape(legacy)
 
@@ -286,8 +287,12 @@ class Layer:
             inputs = self._standardize_inputs(inputs)
         if not self.built:
             self._maybe_build(_shapes_of(inputs))
-        if self.input_spec is not None:
-            check_input_spec(self, inputs)
+        spec = self.input_spec
+        if spec is not None:
+            key = (id(spec), inputs.data.shape if type(inputs) is Tensor else None)
+            if key != self._checked_input:  # the same spec and shape as last call: valid
+                check_input_spec(self, inputs)
+                self._checked_input = key
         flags = _FLAGS.get(type(self)) or _call_flags(type(self))
         ctx = call_context
         previous = ctx.training
@@ -312,7 +317,7 @@ class Layer:
             ctx.training = previous
         if self._output_shape_cache is None:
             self._output_shape_cache = map_structure(_batchless_shape, outputs)
-        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+        if flags.custom_mask or (self.supports_masking and _mask_of(inputs) is not None):
             out_mask = self.compute_mask(inputs, kwargs.get("mask", _mask_of(inputs)))
             if out_mask is not None:
                 for out in flatten(outputs):
@@ -437,7 +442,7 @@ def _legacy_input_shape(legacy):
 
 
 class _CallFlags:
-    __slots__ = ("training", "mask")
+    __slots__ = ("training", "mask", "custom_mask")
 
 
 _FLAGS = {}
@@ -452,6 +457,7 @@ def _call_flags(cls):
         flags = _CallFlags()
         flags.training = "training" in params or (var_kw and cls.__name__ == "Lambda")
         flags.mask = "mask" in params
+        flags.custom_mask = cls.compute_mask is not Layer.compute_mask
         _FLAGS[cls] = flags
     return flags
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from ... import ops
+from ...ops.linalg import Dense as DenseOp
 from ..registry import builtin
 from .base import Layer
 from .input_spec import InputSpec
@@ -86,11 +87,15 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        name = self._activation_name
-        if name in _FUSED_ACTIVATIONS:
-            out = ops.dense(inputs, self.kernel, self.bias, activation=name)
+        # the kernel and bias shapes were fixed in build and the input checked by input_spec:
+        # call the fused op directly, without re-validating every step
+        fused = self._activation_name if self._activation_name in _FUSED_ACTIVATIONS else None
+        if self.bias is None:
+            out = DenseOp.apply(inputs, self.kernel, activation=fused)
         else:
-            out = self.activation(ops.dense(inputs, self.kernel, self.bias))
+            out = DenseOp.apply(inputs, self.kernel, self.bias, activation=fused)
+        if fused is None and self._activation_name != "linear":
+            out = self.activation(out)
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(out))
         return out

@@ -1,5 +1,7 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
+from ...autograd.tensor import Tensor
+from ...ops import cast
 from ..keras_tensor import KerasTensor
 from ..layers.base import Layer
 from ..layers.input_layer import InputLayer
@@ -137,9 +139,6 @@ class Sequential(Model):
 
 def _cast_to_input_dtype(x, input_layer):
     """Inputs take the dtype of the model's Input (integers become floats for a float Input)."""
-    from ...autograd.tensor import Tensor
-    from ...ops import cast
-
     dtype = input_layer._input_dtype
     if isinstance(x, Tensor) and x.data.dtype is not dtype and x.data.dtype != dtype:
         mask = getattr(x, "_keras_mask", None)

@@ -181,10 +181,17 @@ def _load_from_folder(folder, where, custom_objects, compile, safe_mode):
     return _build_and_fill(config, weights, where, custom_objects, compile, safe_mode)
 
 
+def _named(error, where, what):
+    """``error`` as a ValueError whose message starts by naming the file."""
+    if isinstance(error, ValueError) and str(error).startswith(where):
+        return error
+    return ValueError(f"{where}: {what}: {type(error).__name__}: {error}")
+
+
 def _open_weights(data, where):
     try:
         return _h5py().File(io.BytesIO(data), "r")
-    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
+    except Exception as error:  # h5py reports corruption as OSError, OverflowError, KeyError...
         raise ValueError(f"{where}: '{archive_module.WEIGHTS}' is not a valid HDF5 file: "
                          f"{error}") from error
 
@@ -220,15 +227,13 @@ def _build_and_fill(config, weights, where, custom_objects, compile, safe_mode):
     try:
         try:
             budget = stored_weight_bytes(h5, where)
-        except (OSError, RuntimeError, KeyError) as error:
-            raise ValueError(f"{where}: the weights file is corrupted: {error}") from error
+        except Exception as error:  # corrupted HDF5 structures (OSError, OverflowError...)
+            raise _named(error, where, "the weights file is corrupted") from error
         model = _rebuild(config, where, custom_objects, safe_mode, budget)
         try:
             read_entries(h5, model_entries(model), f"{where}: {archive_module.WEIGHTS}")
-        except ValueError:
-            raise
         except Exception as error:  # h5py reports corruption as OSError/KeyError/RuntimeError
-            raise ValueError(f"{where}: cannot read the weights: {error}") from error
+            raise _named(error, where, "cannot read the weights") from error
     finally:
         try:
             h5.close()
@@ -312,10 +317,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     h5 = _open_weights(data, where)
     try:
         read_entries(h5, model_entries(model), where, skip_mismatch=skip_mismatch)
-    except ValueError:
-        raise
     except Exception as error:
-        raise ValueError(f"{where}: cannot read the weights: {error}") from error
+        raise _named(error, where, "cannot read the weights") from error
     finally:
         try:
             h5.close()

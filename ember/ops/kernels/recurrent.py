@@ -146,9 +146,12 @@ class LSTMSequence(_Recurrent):
         gates, tc, out, rk = self.gates, self.tc, self.out, self.recurrent_kernel
         steps = gates.shape[0]
         u = rk.shape[0]
+        rk_t = np.ascontiguousarray(rk.T)
         dh = np.zeros_like(self.h0)
         dc = np.zeros_like(self.c0)
         dz_all = np.empty_like(gates)
+        # per step on (B, U) blocks: measured faster than precomputing the gate factors for
+        # all steps at once (those large temporaries cost more memory traffic than they save)
         for s in range(steps - 1, -1, -1):
             i, f, gg, o = (gates[s, :, k * u:(k + 1) * u] for k in range(4))
             c_prev = out[s - 1, :, u:] if s else self.c0
@@ -161,7 +164,7 @@ class LSTMSequence(_Recurrent):
             dz[:, 2 * u:3 * u] = dc_new * i * self.dact(gg)
             dz[:, 3 * u:] = dh_new * tc[s] * self.dract(o)
             dc = dc_new * f
-            dh = self.dropped(dz @ rk.T)
+            dh = self.dropped(dz @ rk_t)
             if dh_keep is not None:
                 dc += dc_keep
                 dh += dh_keep

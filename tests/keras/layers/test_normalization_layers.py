@@ -14,7 +14,8 @@ def built_bn(shape, **kwargs):
     layer.build(shape)
     gen = np.random.default_rng(7)
     values = {"gamma": gen.standard_normal, "beta": gen.standard_normal,
-              "moving_mean": gen.standard_normal, "moving_variance": lambda c: gen.uniform(0.5, 2, c)}
+              "moving_mean": gen.standard_normal,
+              "moving_variance": lambda c: gen.uniform(0.5, 2, c)}
     layer.set_weights([values[w.name](w.shape[0]) for w in layer.weights])
     return layer
 
