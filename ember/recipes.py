@@ -29,13 +29,17 @@ def build_iris_mlp():
     ])
 
 
-def build_wine_mlp():
-    """Wine's 13 unscaled measurements, standardized by a BatchNormalization input layer."""
+def build_wine_mlp(x_train=None):
+    """Wine's 13 unscaled measurements (up to 1,680), standardized by a Normalization layer
+    adapted to ``x_train``, then an MLP."""
     from . import keras
 
+    normalization = keras.layers.Normalization()
+    if x_train is not None:
+        normalization.adapt(x_train)
     return keras.Sequential([
         keras.Input(shape=(13,)),
-        keras.layers.BatchNormalization(),
+        normalization,
         keras.layers.Dense(32, activation="relu"),
         keras.layers.Dense(16, activation="relu"),
         keras.layers.Dense(3, activation="softmax"),
@@ -150,6 +154,7 @@ class Recipe:
     metrics: tuple = ("accuracy",)
     steps_per_epoch: int = None
     options: dict = field(default_factory=dict)
+    adapt: bool = False  # the builder takes x_train (to adapt a Normalization layer)
 
     def make_optimizer(self, name=None, learning_rate=None):
         """The optimizer: the recipe's, or ``name``'s defaults; ``learning_rate`` overrides."""
@@ -178,7 +183,7 @@ RECIPES = {
     "iris-mlp": Recipe("iris-mlp", "the seed script: an MLP on the iris flowers", "iris",
                        build_iris_mlp, epochs=100, batch_size=32),
     "wine-mlp": Recipe("wine-mlp", "an MLP on the wine measurements", "wine",
-                       build_wine_mlp, epochs=100, batch_size=32),
+                       build_wine_mlp, epochs=100, batch_size=32, adapt=True),
     "digits-cnn": Recipe("digits-cnn", "a convnet on scikit-learn's 8x8 digits", "digits",
                          build_digits_cnn, epochs=20, batch_size=32),
     "mnist-mlp": Recipe("mnist-mlp", "the beginner quickstart MLP on MNIST", "mnist",
@@ -251,4 +256,6 @@ def build(recipe, data):
     """The recipe's model for ``data`` (the GPT's vocabulary size comes from the data)."""
     if recipe.dataset == "shakespeare":
         return recipe.build(len(data.vocab), **recipe.options)
+    if recipe.adapt:
+        return recipe.build(data.x_train)
     return recipe.build()

@@ -27,7 +27,7 @@ TINY = {
     "seed_iris": ["--epochs", "2", "--limit", "64"],
     "mnist_mlp": ["--epochs", "2", "--limit", "512"],
     "mnist_cnn": ["--epochs", "2", "--limit", "128", "--batch-size", "64"],
-    "char_gpt": ["--iters", "2", "--warmup", "1"],
+    "char_gpt": ["--iters", "2", "--warmup", "1", "--limit", "4"],
 }
 MODULES = {m.NAME: m for m in (seed_iris, mnist_mlp, mnist_cnn, char_gpt)}
 
@@ -144,8 +144,9 @@ def test_flops_of_the_gpt_match_its_kernels():
     model = build_char_gpt(**char_gpt.CONFIG)
     weights = sum(int(np.prod(v.shape)) for v in _kernel_sizes(model))
     tokens, context, width, layers = 12 * 64, 64, 128, 4
-    attention = layers * 4 * context * width  # scores and weighted sum, per token
-    assert char_gpt.flops_per_step() == 3 * 2 * tokens * (weights + attention)
+    # per token and layer: scores q @ k^T and weights @ v, 2 * context * width FLOPs each
+    attention = layers * 2 * (2 * context * width)
+    assert char_gpt.flops_per_step() == 3 * tokens * (2 * weights + attention)
 
 
 def test_blas_ceiling_measures_square_and_workload_gemms():

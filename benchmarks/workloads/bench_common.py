@@ -37,7 +37,8 @@ def parse_args(description, argv=None, **defaults):
     parser.add_argument("--epochs", type=int, default=defaults.get("epochs", 1))
     parser.add_argument("--batch-size", type=int, default=defaults.get("batch_size", 32))
     parser.add_argument("--limit", type=int, default=None,
-                        help="train on the first LIMIT examples only (smoke tests)")
+                        help="smoke tests: train on the first LIMIT examples only (char_gpt: "
+                             "validate on LIMIT windows)")
     parser.add_argument("--iters", type=int, default=defaults.get("iters", 0),
                         help="timed iterations (char_gpt)")
     parser.add_argument("--warmup", type=int, default=defaults.get("warmup", 0),

@@ -89,6 +89,10 @@ def _data(args):
     batches = lm_batches(train_ids, args.warmup + args.iters, args.batch_size,
                          CONFIG["context"], args.seed)
     val = lm_batches(val_ids, VAL_BATCHES, args.batch_size, CONFIG["context"], args.seed + 1)
+    if args.limit is not None:  # smoke tests: validate on the first LIMIT windows only
+        x_val = np.concatenate([x for x, _ in val])[:args.limit]
+        y_val = np.concatenate([y for _, y in val])[:args.limit]
+        val = [(x_val, y_val)]
     return batches, val
 
 

@@ -49,7 +49,8 @@ def test_orthogonal_regularizer(mode):
     (lambda: regularizers.L2(-1.0), "Invalid value for argument l2: expected a non-negative"),
     (lambda: regularizers.L1(float("nan")), "Invalid value for argument l1"),
     (lambda: regularizers.OrthogonalRegularizer(mode="diag"), "Invalid value for argument `mode`"),
-    (lambda: regularizers.get("l3"), "Could not interpret regularizer identifier: 'l3'"),
+    (lambda: regularizers.get("l3"), "Could not interpret regularizer identifier: 'l3'. "
+     "Did you mean .*Valid regularizer names: .*l1, l1_l2, l1l2, l2"),
 ])
 def test_errors(make, message):
     with pytest.raises(ValueError, match=message):

@@ -155,10 +155,9 @@ class MultiHeadAttention(Layer):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
-        dtype = query.dtype
-        value = as_tensor(value, dtype)
         key_given = key is not None and key is not value
-        key = as_tensor(key, dtype) if key is not None else value
+        value = _like(value, query.dtype)
+        key = _like(key, query.dtype) if key_given else value
         if not self._projections:
             self._build_projections(query.shape, value.shape, key.shape)
         query_mask = _given(query_mask, query)
@@ -236,6 +235,17 @@ class MultiHeadAttention(Layer):
             "seed": self.seed,
         })
         return config
+
+
+def _like(x, dtype):
+    """``x`` as a tensor of the query's float dtype, keeping its Keras mask."""
+    x = as_tensor(x, dtype)
+    if x.dtype != dtype and x.dtype.kind == "f":
+        mask = getattr(x, "_keras_mask", None)
+        x = ops.cast(x, dtype)
+        if mask is not None:
+            x._keras_mask = mask
+    return x
 
 
 def _given(explicit, tensor):

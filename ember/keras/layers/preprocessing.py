@@ -170,7 +170,6 @@ class Normalization(Layer):
 
     def get_config(self):
         config = super().get_config()
-        axis = self.axis
 
         def listed(value):
             if value is None:
@@ -178,7 +177,7 @@ class Normalization(Layer):
             return np.asarray(value).tolist()
 
         config.update({
-            "axis": axis[0] if len(axis) == 1 else (None if not axis else list(axis)),
+            "axis": self.axis,  # a tuple, as Keras stores it
             "invert": self.invert,
             "mean": listed(self.input_mean),
             "variance": listed(self.input_variance),

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ... import ops
+from ...ops._convert import constant
 from ..registry import builtin
 from ._utils import check_positive_int, normalize_data_format, normalize_tuple
 from .base import Layer
@@ -234,9 +235,24 @@ class UpSampling1D(_Spatial):
         return config
 
 
+def _linear_resize_matrix(n, scale, dtype):
+    """(n * scale, n) weights of half-pixel-centred linear interpolation (TensorFlow's
+    ``resize(method="bilinear")``, PyTorch's ``align_corners=False``)."""
+    out = np.arange(n * scale)
+    source = np.clip((out + 0.5) / scale - 0.5, 0, n - 1)
+    low = np.floor(source).astype(int)
+    high = np.minimum(low + 1, n - 1)
+    frac = source - low
+    weights = np.zeros((n * scale, n), dtype)
+    np.add.at(weights, (out, low), 1 - frac)
+    np.add.at(weights, (out, high), frac)
+    return weights
+
+
 @builtin("layers")
 class UpSampling2D(_Spatial):
-    """Repeat rows and columns ``size`` times (``interpolation="nearest"``).
+    """Repeat rows and columns ``size`` times (``interpolation="nearest"``) or interpolate
+    them (``"bilinear"``, half-pixel centres as Keras/TensorFlow).
 
     >>> import numpy as np
     >>> from ember import keras
@@ -247,13 +263,19 @@ class UpSampling2D(_Spatial):
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(data_format, **kwargs)
         self.size = normalize_tuple(size, 2, "size", "UpSampling2D")
-        if interpolation != "nearest":
-            raise ValueError("UpSampling2D: only interpolation='nearest' is implemented in ember. "
-                             f"Received: interpolation={interpolation!r}")
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError("UpSampling2D: `interpolation` must be 'nearest' or 'bilinear' in "
+                             f"ember. Received: interpolation={interpolation!r}")
         self.interpolation = interpolation
 
     def transform(self, x):
-        return ops.repeat(ops.repeat(x, self.size[0], axis=1), self.size[1], axis=2)
+        if self.interpolation == "nearest":
+            return ops.repeat(ops.repeat(x, self.size[0], axis=1), self.size[1], axis=2)
+        rows = constant(_linear_resize_matrix(x.shape[1], self.size[0], x.dtype))
+        cols = constant(_linear_resize_matrix(x.shape[2], self.size[1], x.dtype))
+        y = ops.matmul(rows, ops.transpose(x, (0, 3, 1, 2)))  # (N, C, H * s, W)
+        y = ops.matmul(y, ops.transpose(cols, (1, 0)))  # (N, C, H * s, W * s)
+        return ops.transpose(y, (0, 2, 3, 1))
 
     def get_config(self):
         config = super().get_config()

@@ -22,6 +22,7 @@ from ...autograd.variable import Variable
 from ...backend import default_float
 from . import schedules as schedules_module
 from ._flat import Group
+from ._step import StepMixin
 
 
 class LearningRate(float):
@@ -46,7 +47,7 @@ def _number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
-class Optimizer:
+class Optimizer(StepMixin):
     """Base optimizer; see the module docstring. Keras' common arguments:
 
     ``weight_decay`` (``w -= w * weight_decay * lr`` before each step), ``clipnorm`` (per
@@ -252,152 +253,6 @@ class Optimizer:
         """The flat buffers, one per dtype (a single ``FlatParameters`` in the usual case)."""
         flats = [group.flat for group in self._groups]
         return flats[0] if len(flats) == 1 else flats
-
-    # ----- applying gradients --------------------------------------------------------------
-    def apply_gradients(self, grads_and_vars):
-        """``apply`` for a list of (gradient, variable) pairs; returns ``iterations``."""
-        grads, variables = zip(*grads_and_vars)
-        self.apply(list(grads), list(variables))
-        return self._iterations
-
-    def apply(self, grads, trainable_variables=None, variables=None):
-        """Update ``trainable_variables`` (built on the first call) with ``grads``.
-
-        A gradient that *is* the variable's own ``.grad`` (a view into the flat buffer) is used
-        in place; any other array or tensor is copied in. The flat gradient buffer is zeroed
-        after the step, so each step's gradients are fresh.
-        """
-        if variables is not None:
-            trainable_variables = variables
-        grads = list(grads)
-        if not grads:
-            return
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must "
-                                 "already be built on a list of variables. Call "
-                                 "`optimizer.build(trainable_variables)` first.")
-            trainable_variables = self._trainable_variables
-        else:
-            trainable_variables = list(trainable_variables)
-            if not self.built:
-                self.build(trainable_variables)
-        if len(grads) != len(trainable_variables):
-            raise ValueError(f"Optimizer '{self.name}': received {len(grads)} gradients for "
-                             f"{len(trainable_variables)} variables.")
-        regions = self._stage(grads, trainable_variables)
-        self._step(regions)
-        for v in trainable_variables:
-            if v.constraint is not None:
-                v.assign(v.constraint(v))
-        self._iterations.data += 1
-        for region in regions:
-            region.g.fill(0)
-
-    def _stage(self, grads, variables):
-        """Put the gradients into the flat buffers; return the regions to update."""
-        location = self._location
-        seen = [[] for _ in self._groups]
-        missing = []
-        for g, v in zip(grads, variables):
-            key = id(v)
-            if key not in location:
-                raise ValueError(f"Unknown variable: {v!r}. This optimizer can only be called for "
-                                 "the variables it was originally built with. When working with "
-                                 "a new set of variables, you should recreate a new optimizer "
-                                 "instance.")
-            gi, local = location[key]
-            group = self._groups[gi]
-            gview = group.grad_views[local]
-            if v.data is not group.data_views[local] or (v.grad is not gview and g is not gview):
-                group.restore_views(local)
-            if g is None:
-                missing.append(v.name)
-                continue
-            if g is not gview:
-                gview[...] = g.data if isinstance(g, Tensor) else g
-            seen[gi].append(local)
-        if missing:
-            if len(missing) == len(variables):
-                raise ValueError("No gradients provided for any variable.")
-            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
-                          "loss. If using `model.compile()`, did you forget to provide a `loss` "
-                          "argument?", stacklevel=3)
-        regions = []
-        for group, locals_ in zip(self._groups, seen):
-            if len(locals_) == len(group.variables):
-                regions.append(group.whole)
-            elif locals_:
-                regions.extend(group.regions(sorted(locals_)))
-        return regions
-
-    def _step(self, regions):
-        lr = self._current_learning_rate()
-        if self.loss_scale_factor is not None:
-            for r in regions:
-                r.g *= 1.0 / self.loss_scale_factor
-        steps = self.gradient_accumulation_steps
-        update = True
-        if steps:
-            update = (int(self._iterations.data) + 1) % steps == 0
-            for r in regions:
-                acc = r.slots["gradient_accumulator"]
-                if update:
-                    r.g += acc
-                    r.g *= 1.0 / steps
-                    acc.fill(0)
-                else:
-                    acc += r.g
-        if update:
-            self._clip(regions)
-            if self.weight_decay:
-                for r in regions:
-                    r.apply_weight_decay(self.weight_decay * lr)
-            constants = self._step_constants(self._step_count() + 1, lr)
-            for r in regions:
-                self._update(r.w, r.g, r.slots, constants, r.tmp)
-        if self.use_ema:
-            self._update_ema()
-
-    def _clip(self, regions):
-        if self.clipnorm and self.clipnorm > 0:
-            for r in regions:
-                r.clip_each_norm(self.clipnorm)
-        elif self.global_clipnorm and self.global_clipnorm > 0:
-            norm = float(np.sqrt(sum(float(np.dot(r.g, r.g)) for r in regions)))
-            clip = self.global_clipnorm
-            scale = clip * min(1.0 / norm, 1.0 / clip) if norm else 1.0
-            if not np.isfinite(norm):
-                scale = float("nan")
-            if scale != 1.0:
-                for r in regions:
-                    r.g *= scale
-        elif self.clipvalue and self.clipvalue > 0:
-            for r in regions:
-                np.clip(r.g, -self.clipvalue, self.clipvalue, out=r.g)
-
-    def _update_ema(self):
-        step = self._step_count()
-        momentum = self.ema_momentum if step != 0 else 0.0
-        overwrite = bool(self.ema_overwrite_frequency) and \
-            (step + 1) % self.ema_overwrite_frequency == 0
-        for group in self._groups:
-            r = group.whole
-            average, t = r.slots["average"], r.tmp[0]
-            if momentum == 0.0:
-                average[...] = r.w
-            else:
-                average *= momentum
-                np.multiply(r.w, 1.0 - momentum, out=t)
-                average += t
-            if overwrite:
-                r.w[...] = average
-
-    def finalize_variable_values(self, var_list=None):
-        """With ``use_ema``, set the model variables to their moving averages (end of fit)."""
-        if self.use_ema and self.built:
-            for group in self._groups:
-                group.whole.w[...] = group.whole.slots["average"]
 
     def _step_constants(self, step, lr):
         """Per-step scalars for the update rule (computed once per step)."""

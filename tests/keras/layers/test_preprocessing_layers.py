@@ -39,7 +39,7 @@ def test_normalization_adapt_on_batches_and_invert():
     inverse = layers.Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0], invert=True)
     np.testing.assert_allclose(inverse(np.array([[1.0, 2.0]])).numpy(), [[3.0, 8.0]])
     config = config_round_trip(fixed).get_config()
-    assert config["mean"] == [1.0, 2.0] and config["axis"] == -1
+    assert config["mean"] == [1.0, 2.0] and config["axis"] == (-1,)
 
 
 def test_normalization_per_channel_of_images():

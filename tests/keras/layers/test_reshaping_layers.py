@@ -36,6 +36,10 @@ def test_upsampling_matches_torch_nearest():
     compare_layer(layers.UpSampling2D((2, 3), dtype="float64"),
                   lambda x: F.interpolate(x.permute(0, 3, 1, 2), scale_factor=(2, 3),
                                           mode="nearest").permute(0, 2, 3, 1), [X], [])
+    compare_layer(layers.UpSampling2D((2, 3), interpolation="bilinear", dtype="float64"),
+                  lambda x: F.interpolate(x.permute(0, 3, 1, 2), scale_factor=(2, 3),
+                                          mode="bilinear", align_corners=False)
+                  .permute(0, 2, 3, 1), [X], [])
     compare_layer(layers.UpSampling1D(2, dtype="float64"),
                   lambda x: torch.repeat_interleave(x, 2, dim=1), [X[:, 0]], [])
 
@@ -60,5 +64,5 @@ def test_reshaping_error_messages():
     with pytest.raises(ValueError, match="values in `cropping` argument should be smaller than "
                                          "the corresponding spatial dimension"):
         layers.Cropping2D(((2, 2), (0, 0)))(X)
-    with pytest.raises(ValueError, match="only interpolation='nearest' is implemented"):
+    with pytest.raises(ValueError, match="`interpolation` must be 'nearest' or 'bilinear'"):
         layers.UpSampling2D(interpolation="bicubic")
