@@ -14,6 +14,7 @@ from . import __version__
 from .commands import COMMANDS, UserError
 
 DEFAULT_RECIPE = "iris"
+APP_MODULES = {"sklearn", "matplotlib", "h5py", "rich"}  # the [app] extra
 
 
 def _recipe_list():
@@ -162,6 +163,12 @@ def main(argv=None):
         else:
             print(f"ember: error: no such file: {error.filename or _one_line(error)}",
                   file=sys.stderr)
+    except ModuleNotFoundError as error:
+        if error.name not in APP_MODULES:
+            raise
+        print(f"ember: error: the `ember` command needs {error.name}, which is not installed: "
+              f"pip install \"ember[app]\" (or pip install \".[app]\" in a checkout).",
+              file=sys.stderr)
     except KeyboardInterrupt:
         print("\nember: interrupted", file=sys.stderr)
         return 130

@@ -27,7 +27,7 @@ TINY = {
     "seed_iris": ["--epochs", "2", "--limit", "64"],
     "mnist_mlp": ["--epochs", "2", "--limit", "512"],
     "mnist_cnn": ["--epochs", "2", "--limit", "128", "--batch-size", "64"],
-    "char_gpt": ["--iters", "2", "--warmup", "1", "--limit", "4"],
+    "char_gpt": ["--iters", "1", "--warmup", "1", "--limit", "4"],
 }
 MODULES = {m.NAME: m for m in (seed_iris, mnist_mlp, mnist_cnn, char_gpt)}
 
@@ -52,7 +52,7 @@ def _check_record(record, name, framework):
     assert record["params"] == {"seed_iris": 165, "mnist_mlp": 669706, "mnist_cnn": 34826,
                                 "char_gpt": 818241}[name]
     if name == "char_gpt":
-        # 3 iterations from a fresh model: the loss starts near ln(65) and stays finite
+        # one or two iterations from a fresh model: the loss starts near ln(65) and falls
         assert abs(record["first_loss"] - math.log(65)) < 1.0
         assert math.isfinite(record["val_loss"]) and record["val_loss"] < record["first_loss"]
     else:
@@ -72,7 +72,7 @@ def test_ember_seed_iris_runs_tiny(capsys):
     _check_record(_run("seed_iris", "ember", capsys), "seed_iris", "ember")
 
 
-@pytest.mark.parametrize("name", ["seed_iris", "mnist_cnn", "char_gpt"])
+@pytest.mark.parametrize("name", ["mnist_cnn", "char_gpt"])
 def test_torch_workload_runs_tiny(name, shared_data, monkeypatch, capsys):
     pytest.importorskip("torch")
     monkeypatch.setenv("EMBER_BENCH_DATA", str(shared_data))
@@ -80,7 +80,7 @@ def test_torch_workload_runs_tiny(name, shared_data, monkeypatch, capsys):
 
 
 def test_ember_char_gpt_custom_loop(bench_data, capsys):
-    record = _run("char_gpt", "ember", capsys, ["--loop", "custom"])
+    record = _run("char_gpt", "ember", capsys, ["--loop", "custom", "--warmup", "0"])
     assert record["loop"] == "custom"
     _check_record(record, "char_gpt", "ember")
 

@@ -18,6 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 def run_ember(*args, cwd=None, env=None, executable=None):
     environment = dict(os.environ, PYTHONPATH=str(REPO), MPLBACKEND="Agg")
     environment.pop("EMBER_DATA", None)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        environment.setdefault(name, "1")  # small models; many test processes share the cores
     environment.update(env or {})
     command = [executable] if executable else [sys.executable, "-m", "ember.cli"]
     return subprocess.run(command + [str(a) for a in args], cwd=cwd, env=environment,

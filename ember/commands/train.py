@@ -51,9 +51,19 @@ def _describe(recipe, data, args):
             f"samples of shape {tuple(data.x_train.shape[1:])}")
 
 
+def _check_writers():
+    """Fail before training, not after, when what saves the run is not installed."""
+    import importlib.util
+
+    for module in ("h5py", "matplotlib"):  # model.keras weights, history.png
+        if importlib.util.find_spec(module) is None:
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
+
+
 def train(args):
     """Train ``args.recipe`` and write model.keras, history.csv, history.png and run.json."""
     recipe = _recipe(args.recipe)
+    _check_writers()
     from .. import keras, recipes
 
     out = Path(args.out or Path("runs") / args.recipe)

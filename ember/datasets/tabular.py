@@ -27,8 +27,9 @@ _BUNDLED = {"iris": ("iris.csv", True), "wine": ("wine_data.csv", True),
 def _sklearn_data_folder():
     spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("This data set ships with scikit-learn, which is not installed. "
-                          "Install it with: pip install 'ember[app]'")
+        raise ModuleNotFoundError("This data set ships with scikit-learn, which is not "
+                                  "installed. Install it with: pip install 'ember[app]'",
+                                  name="sklearn")
     return Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
 
 

@@ -28,6 +28,7 @@ def serialize_layer(layer):
     ('keras.layers', 'Dense', 4)
     """
     config = serialize_keras_object(layer)
+    config.pop("compile_config", None)  # only a saved model's top level carries compile settings
     inner = config.get("config")
     if isinstance(inner, dict):
         for key in _DROPPED_KEYS:

@@ -302,3 +302,22 @@ def test_train_step_receives_x_y_pairs_like_keras():
     model.fit(np.ones((4, 2)), np.ones(4), epochs=1, verbose=0)
     model.fit(np.ones((4, 2)), np.ones(4), sample_weight=np.ones(4), epochs=1, verbose=0)
     assert seen == [2, 3]
+
+
+@pytest.mark.parametrize("labels, units, expected", [
+    ("sparse", 3, "SparseCategoricalCrossentropy"),
+    ("one_hot", 3, "CategoricalCrossentropy"),
+    ("binary", 1, "BinaryCrossentropy"),
+])
+def test_crossentropy_string_resolved_from_shapes(labels, units, expected):
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 4))
+    y = rng.integers(0, units if units > 1 else 2, 12)
+    if labels == "one_hot":
+        y = keras.utils.to_categorical(y, units)
+    activation = "sigmoid" if units == 1 else "softmax"
+    model = keras.Sequential([keras.layers.Dense(units, input_shape=(4,), activation=activation)])
+    model.compile(optimizer="adam", loss="crossentropy", metrics=["ce"])
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert type(model._compile_loss.losses[0]).__name__ == expected
+    assert history.history["loss"][0] == pytest.approx(history.history["ce"][0], rel=1e-5)

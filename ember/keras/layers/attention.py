@@ -107,7 +107,7 @@ class MultiHeadAttention(Layer):
             dtype=self.dtype, name=name, trainable=self.trainable)
 
     def _build_projections(self, query_shape, value_shape, key_shape=None):
-        key_shape = value_shape if key_shape is None else key_shape
+        key_shape = value_shape if key_shape is None else tuple(key_shape)
         for label, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
             if len(shape) != 3:
                 raise ValueError(f"Layer '{self.name}': {label} must have shape (batch, time, "
@@ -134,6 +134,22 @@ class MultiHeadAttention(Layer):
                                             "attention_output")
         self._output_dense._maybe_build((None, query_shape[1], heads, self._value_dim))
         self._projections = True
+        self._shapes = {"query_shape": query_shape, "value_shape": value_shape}
+        if key_shape is not value_shape:
+            self._shapes["key_shape"] = key_shape
+
+    def get_build_config(self):
+        """Keras' form for a multi-shape build: ``{"shapes_dict": {"query_shape": ...}}``."""
+        if not self._projections:
+            return super().get_build_config()
+        return {"shapes_dict": {name: [None] + list(shape[1:])
+                                for name, shape in self._shapes.items()}}
+
+    def build_from_config(self, config):
+        shapes = config.get("shapes_dict")
+        if shapes is None:
+            return super().build_from_config(config)
+        self.build(**{name: tuple(shape) for name, shape in shapes.items()})
 
     @property
     def query_dense(self):
@@ -159,7 +175,7 @@ class MultiHeadAttention(Layer):
         value = _like(value, query.dtype)
         key = _like(key, query.dtype) if key_given else value
         if not self._projections:
-            self._build_projections(query.shape, value.shape, key.shape)
+            self._build_projections(query.shape, value.shape, key.shape if key_given else None)
         query_mask = _given(query_mask, query)
         value_mask = _given(value_mask, value)
         key_mask = _given(key_mask, key) if key_given else mask_array(key_mask)

@@ -184,8 +184,12 @@ class MeanMetricWrapper(Mean):
             self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        from ..losses.base import squeeze_or_expand_to_same_rank
+
+        # Keras' rule: (batch,) labels against (batch, 1) predictions get the trailing axis
+        y_true, y_pred = squeeze_or_expand_to_same_rank(to_numpy(y_true), to_numpy(y_pred))
         with no_grad():
-            values = self._fn(to_numpy(y_true), to_numpy(y_pred), **self._fn_kwargs)
+            values = self._fn(y_true, y_pred, **self._fn_kwargs)
         super().update_state(to_numpy(values), sample_weight=sample_weight)
 
     def get_config(self):

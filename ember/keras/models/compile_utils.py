@@ -39,7 +39,9 @@ class CompileLoss:
 
         self.output_names = output_names
         specs = _per_output(loss, output_names, "loss")
-        self.losses = [losses.get(s) if s is not None else None for s in specs]
+        # "crossentropy"/"ce" wait for the first batch: the shapes tell which one fits
+        self.losses = [s if s in _SHAPE_DEPENDENT else losses.get(s) if s is not None else None
+                       for s in specs]
         if all(item is None for item in self.losses):
             raise ValueError("compile: `loss` is required for training. Received: loss=None")
         if loss_weights is None:
@@ -62,6 +64,8 @@ class CompileLoss:
         weights = _as_list(sample_weight, len(self.output_names), self.output_names,
                            "sample_weight") if sample_weight is not None else [None] * len(preds)
         total, parts = None, []
+        if any(isinstance(item, str) for item in self.losses):
+            self._resolve(trues, preds)
         for loss, twin, weight, yt, yp, sw in zip(self.losses, self._logit_twins, self.weights,
                                                    trues, preds, weights):
             if loss is None:
@@ -75,13 +79,23 @@ class CompileLoss:
         return total, parts
 
 
+    def _resolve(self, trues, preds):
+        from .. import losses
+
+        for i, item in enumerate(self.losses):
+            if isinstance(item, str):
+                cls = losses.resolve_crossentropy(np.shape(trues[i]), tuple(preds[i].shape))
+                self.losses[i] = cls()
+                self._logit_twins[i] = _logits_twin(self.losses[i])
+
+
 def _logits_twin(loss):
     """For a crossentropy on probabilities, the same loss on logits (used after a softmax).
 
     Keras' TensorFlow backend does the same: the softmax output remembers its logits and the
     crossentropy is computed from them, exact and stable, with one op less in the backward pass.
     """
-    if loss is None or getattr(loss, "from_logits", True):
+    if loss is None or isinstance(loss, str) or getattr(loss, "from_logits", True):
         return None
     if getattr(loss, "probabilities_kind", None) not in ("sparse", "categorical"):
         return None

@@ -3,8 +3,8 @@
 A config lists the layers (each with ``name`` and ``inbound_nodes``: the arguments of every call
 of that layer inside the model, symbolic tensors written as ``__keras_tensor__`` entries with a
 ``keras_history`` of ``[layer name, node index, tensor index]``), then ``input_layers`` and
-``output_layers``. Node indices count only the calls that belong to the model, and a nested
-Functional model's first node is its own input-to-output node, as in Keras.
+``output_layers``. Node indices count only the calls that belong to the model (with Keras'
+offset for nested Functional models in ``input_layers``/``output_layers``).
 """
 
 from collections import defaultdict
@@ -69,10 +69,12 @@ def keras_graph(model):
     return layers, in_graph
 
 
-def _kept_index(layer, node_index, own_nodes):
-    """``node_index`` counted over the layer's nodes that belong to the model."""
+def _kept_index(layer, node_index, own_nodes, model_io=False):
+    """``node_index`` counted over the layer's nodes that belong to the model. As in Keras, a
+    nested Functional model's index is one higher in ``input_layers``/``output_layers`` (Keras
+    counts its own input-to-output node there), but not inside ``inbound_nodes``."""
     skipped = sum(1 for node in layer._inbound_nodes[:node_index] if id(node) not in own_nodes)
-    return node_index - skipped + (1 if _is_functional(layer) else 0)
+    return node_index - skipped + (1 if model_io and _is_functional(layer) else 0)
 
 
 def _serialize_value(value, own_nodes):
@@ -89,6 +91,68 @@ def _serialize_value(value, own_nodes):
     from ..saving.serialization import serialize_keras_object
 
     return serialize_keras_object(value)
+
+
+# ember's SymbolicOperation (``x + y`` on symbolic tensors) <-> Keras' operations of that name
+_KERAS_OPERATIONS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply",
+                     "divide": "TrueDivide", "matmul": "Matmul", "power": "Power",
+                     "negative": "Negative"}
+_EMBER_OPERATIONS = {name: op for op, name in _KERAS_OPERATIONS.items()}
+_EMBER_OPERATIONS["Divide"] = "divide"
+
+
+def _operation_config(layer, own_nodes):
+    """A Python operator in the graph, written as Keras writes ``keras.src.ops.numpy`` ops:
+    positional arguments, the constant (if any) in its place."""
+    nodes = []
+    for node in layer._inbound_nodes:
+        if id(node) not in own_nodes:
+            continue
+        inputs = node.call_args[0]
+        if isinstance(inputs, (list, tuple)):
+            args = list(inputs)
+        elif layer.constant is None:
+            args = [inputs]
+        else:
+            args = [layer.constant, inputs] if layer.constant_first else [inputs, layer.constant]
+        nodes.append({"args": _serialize_value(args, own_nodes), "kwargs": {}})
+    name = _KERAS_OPERATIONS[layer.operation]
+    return {"module": "keras.src.ops.numpy", "class_name": name, "config": {"name": layer.name},
+            "registered_name": name, "name": layer.name, "inbound_nodes": nodes}
+
+
+def _operation_layer(entry, nodes, name):
+    """The SymbolicOperation for a Keras operation entry, its constant taken from the call."""
+    from ..layers.operation import SymbolicOperation
+
+    operation = _EMBER_OPERATIONS[entry["class_name"]]
+    constant, constant_first = None, False
+    first = nodes[0] if nodes and isinstance(nodes[0], dict) else {}
+    args = first.get("args", []) if isinstance(first.get("args"), list) else []
+    tensors = [isinstance(a, dict) and a.get("class_name") == "__keras_tensor__" for a in args]
+    if len(args) == 2 and tensors.count(True) == 1:
+        constant_first = not tensors[0]
+        constant = _revive(args[0 if constant_first else 1], {})
+        if isinstance(constant, list):
+            import numpy as np
+
+            constant = np.asarray(constant)
+    return SymbolicOperation(operation, constant=constant, constant_first=constant_first,
+                             name=name)
+
+
+def _is_operation_entry(entry):
+    module = entry.get("module")
+    return isinstance(module, str) and module.startswith("keras.src.ops") and \
+        entry.get("class_name") in _EMBER_OPERATIONS
+
+
+def _operation_call(args):
+    """SymbolicOperation's calling convention: a list of two tensors, or one tensor."""
+    tensors = [a for a in args if isinstance(a, KerasTensor)]
+    if not tensors:
+        raise ValueError("Invalid operation node: it has no symbolic input.")
+    return ([tensors[0], tensors[1]],) if len(tensors) == 2 else (tensors[0],)
 
 
 def _build_parameters(layer):
@@ -126,6 +190,9 @@ def functional_config(model):
     layers, own_nodes = keras_graph(model)
     layer_configs = []
     for layer in layers:
+        if type(layer).__name__ == "SymbolicOperation":
+            layer_configs.append(_operation_config(layer, own_nodes))
+            continue
         nodes = []
         for node in layer._inbound_nodes:
             if id(node) in own_nodes and node.input_tensors:
@@ -140,7 +207,8 @@ def functional_config(model):
 
     def tensor_config(tensor):
         layer, node_index, tensor_index = tensor._history
-        return [layer.name, _kept_index(layer, node_index, own_nodes), tensor_index]
+        return [layer.name, _kept_index(layer, node_index, own_nodes, model_io=True),
+                tensor_index]
 
     return {"name": model.name, "trainable": model.trainable, "layers": layer_configs,
             "input_layers": map_structure(tensor_config, model._inputs_struct),
@@ -151,7 +219,7 @@ class _NotReady(Exception):
     """A node refers to a call of another layer that has not been re-created yet."""
 
 
-def _tensor_from(history, created):
+def _tensor_from(history, created, model_io=False):
     if not (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)
             and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
                     for i in history[1:])):
@@ -161,7 +229,7 @@ def _tensor_from(history, created):
     if name not in created:
         raise ValueError(f"The config refers to an unknown layer '{name}'.")
     layer = created[name]
-    if _is_functional(layer):
+    if model_io and _is_functional(layer):
         node_index -= 1
     if node_index < 0:
         raise ValueError(f"Invalid node index {history[1]} for layer '{name}'.")
@@ -242,7 +310,10 @@ def functional_from_config(cls, config, custom_objects=None):
         entry = {k: v for k, v in layer_data.items() if k not in ("name", "inbound_nodes")}
         if nodes:  # it is built by its first call, with the shapes that call gives
             entry.pop("build_config", None)
-        layer = deserialize_layer(entry, custom_objects)
+        if _is_operation_entry(entry):
+            layer = _operation_layer(entry, nodes, name)
+        else:
+            layer = deserialize_layer(entry, custom_objects)
         if layer.name != name:
             layer._name = name
         created[name] = layer
@@ -256,6 +327,8 @@ def functional_from_config(cls, config, custom_objects=None):
                     args, kwargs = _node_call(nodes[0], created)
                 except _NotReady:
                     break
+                if type(layer).__name__ == "SymbolicOperation":
+                    args, kwargs = _operation_call(args), {}
                 layer(*args, **kwargs)
                 nodes.pop(0)
                 progress = True
@@ -267,7 +340,7 @@ def functional_from_config(cls, config, custom_objects=None):
     def tensors(value):
         if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
             try:
-                return _tensor_from(value, created)
+                return _tensor_from(value, created, model_io=True)
             except _NotReady as error:
                 raise ValueError(f"Invalid Functional config: layer '{value[0]}' has no node "
                                  f"{value[1]}.") from error

@@ -1,4 +1,4 @@
-"""``save_model``/``load_model``, ``save_weights``/``load_weights``, ``to_json``/``model_from_json``.
+"""``save_model``/``load_model``, ``save_weights``/``load_weights``, JSON configs.
 
 Files are Keras 3's: a ``.keras`` zip of ``metadata.json``, ``config.json`` and
 ``model.weights.h5``, or a bare ``.weights.h5``. Every write goes to a temporary file in the same

@@ -368,10 +368,11 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, mask=None,
 
     Keras' layout: kernel (F, 4U), recurrent kernel (U, 4U), bias (4U,), gates i, f, c, o.
 
-    >>> import numpy as np, ember
+    >>> import numpy as np
+    >>> from ember.ops.kernels.recurrent import lstm
     >>> x = np.ones((2, 5, 3), "float32")
     >>> k, r = np.full((3, 8), 0.1, "float32"), np.zeros((2, 8), "float32")
-    >>> outputs, h, c = ember.ops.kernels.recurrent.lstm(x, k, r)
+    >>> outputs, h, c = lstm(x, k, r)
     >>> outputs.shape, h.shape
     ((2, 5, 2), (2, 2))
     """
@@ -403,10 +404,11 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, mask=None, go_backwards
     Keras' layout: kernel (F, 3U), recurrent kernel (U, 3U), gates z, r, h; the bias is (2, 3U)
     (input and recurrent biases) with ``reset_after=True``, else (3U,).
 
-    >>> import numpy as np, ember
+    >>> import numpy as np
+    >>> from ember.ops.kernels.recurrent import gru
     >>> x = np.ones((2, 5, 3), "float32")
     >>> k, r = np.full((3, 6), 0.1, "float32"), np.zeros((2, 6), "float32")
-    >>> outputs, h = ember.ops.kernels.recurrent.gru(x, k, r)
+    >>> outputs, h = gru(x, k, r)
     >>> outputs.shape
     (2, 5, 2)
     """
@@ -432,10 +434,11 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, mask=None, go_ba
                activation="tanh", recurrent_dropout_mask=None):
     """Run a fully connected RNN over x (B, T, F); returns ``(outputs (B, T, U), h_T)``.
 
-    >>> import numpy as np, ember
+    >>> import numpy as np
+    >>> from ember.ops.kernels.recurrent import simple_rnn
     >>> x = np.ones((2, 5, 3), "float32")
     >>> k, r = np.full((3, 4), 0.1, "float32"), np.zeros((4, 4), "float32")
-    >>> outputs, h = ember.ops.kernels.recurrent.simple_rnn(x, k, r)
+    >>> outputs, h = simple_rnn(x, k, r)
     >>> h.shape
     (2, 4)
     """

@@ -76,3 +76,34 @@ def test_keras_names_are_exported():
              "Lambda", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"]
     missing = [n for n in names if not hasattr(keras.layers, n)]
     assert missing == []
+
+
+def test_multi_head_attention_build_config_uses_shapes_dict():
+    layer = layers.MultiHeadAttention(2, 3)
+    layer(np.ones((2, 4, 6), "float32"), np.ones((2, 5, 8), "float32"))
+    config = layer.get_build_config()
+    assert config == {"shapes_dict": {"query_shape": [None, 4, 6], "value_shape": [None, 5, 8]}}
+    clone = layers.MultiHeadAttention.from_config(layer.get_config())
+    clone.build_from_config(config)
+    assert [w.shape for w in clone.weights] == [w.shape for w in layer.weights]
+
+
+def test_model_with_these_layers_saves_and_loads(tmp_path):
+    tokens = keras.Input((6,), dtype="int64")
+    memory = keras.Input((3, 5))
+    x = layers.Embedding(10, 4, mask_zero=True)(tokens)
+    x = layers.Bidirectional(layers.LSTM(3, return_sequences=True))(x)
+    x = layers.MultiHeadAttention(2, 4)(x, memory)
+    x = layers.LayerNormalization()(x)
+    x = layers.Conv1D(4, 3, padding="causal")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    model = keras.Model([tokens, memory], layers.Dense(2)(x))
+    data = [np.array([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 9]]),
+            np.random.default_rng(0).standard_normal((2, 3, 5)).astype("float32")]
+    expected = model.predict(data, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(data, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    assert [w.shape for w in loaded.weights] == [w.shape for w in model.weights]

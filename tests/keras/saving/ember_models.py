@@ -66,7 +66,16 @@ def attention(rng):
                                                                          dtype=np.float32)
 
 
-BUILDERS = [mlp, two_inputs, conv, embedding_lstm, gru, attention]
+def operators(rng):
+    inputs = keras.Input((5,), name="x")
+    hidden = layers.Dense(5, activation="tanh")(inputs)
+    mixed = (hidden + inputs) * 0.5 - hidden / 4.0
+    model = keras.Model(inputs, layers.Dense(2)(1.0 - mixed), name="operators")
+    model.compile(optimizer="adam", loss="mse")
+    return model, [rng.random((16, 5), dtype=np.float32)], rng.random((16, 2), dtype=np.float32)
+
+
+BUILDERS = [mlp, two_inputs, conv, embedding_lstm, gru, attention, operators]
 
 
 def trained(builder, seed=0):

@@ -107,3 +107,25 @@ def test_backup_kept_when_fit_raises(tmp_path):
     history = model.fit(x, y, epochs=4, verbose=0, callbacks=[backup])
     assert len(history.history["loss"]) == 2  # epochs 0 and 1 were backed up; 2, 3 run
     assert not (tmp_path / "bk").exists()
+
+
+def test_backup_every_n_batches(tmp_path):
+    import json
+
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    saved = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            path = tmp_path / "bk" / "training_metadata.json"
+            saved.append(json.loads(path.read_text()) if path.exists() else None)
+
+    backup = keras.callbacks.BackupAndRestore(tmp_path / "bk", save_freq=3,
+                                              delete_checkpoint=False)
+    model.fit(np.ones((16, 3), np.float32), np.zeros((16, 2), np.float32), batch_size=4,
+              epochs=2, verbose=0, callbacks=[backup, Spy()])
+    assert saved == [None, None, {"epoch": 0, "batch": 2}, {"epoch": 0, "batch": 2},
+                     {"epoch": 0, "batch": 2}, {"epoch": 1, "batch": 1},
+                     {"epoch": 1, "batch": 1}, {"epoch": 1, "batch": 1}]
+    assert (tmp_path / "bk" / "latest.weights.h5").exists()  # delete_checkpoint=False

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import ember_models  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "keras3"
-NAMES = ["mlp", "two_inputs", "conv", "embedding_lstm", "gru", "attention"]
+NAMES = ["mlp", "two_inputs", "conv", "embedding_lstm", "gru", "attention", "operators"]
 KERAS_PYTHON = Path(os.environ.get("EMBER_KERAS_PYTHON", "/work/kerasenv/bin/python"))
 
 
@@ -39,9 +39,10 @@ def test_ember_loads_keras_files_and_predicts_the_same(name):
 
 
 def test_keras_file_optimizer_state_is_restored_exactly():
-    import h5py
-    import zipfile
     import io
+    import zipfile
+
+    import h5py
 
     model = keras.saving.load_model(FIXTURES / "mlp.keras")
     with zipfile.ZipFile(FIXTURES / "mlp.keras") as zf:

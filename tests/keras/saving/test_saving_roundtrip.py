@@ -269,3 +269,39 @@ def test_unzipped_folder_round_trip(tmp_path):
     restored = keras.saving.load_model(tmp_path / "folder")
     np.testing.assert_array_equal(restored.predict(x[0], verbose=0),
                                   model.predict(x[0], verbose=0))
+
+
+def test_nested_models_use_keras_node_indices(tmp_path):
+    i = keras.Input((4,))
+    inner = keras.Model(i, layers.Dense(3)(i), name="inner")
+    x = keras.Input((4,))
+    h = inner(x)
+    model = keras.Model(x, [inner(layers.Dense(4)(h)), keras.Sequential([layers.Dense(2)])(h)])
+    config = model.get_config()
+    dense = next(e for e in config["layers"] if e["class_name"] == "Dense")
+    # Keras: inside inbound_nodes a nested Functional's calls count from 0; in output_layers
+    # they count from 1 (its own input-to-output node comes first)
+    assert dense["inbound_nodes"][0]["args"][0]["config"]["keras_history"] == ["inner", 0, 0]
+    assert config["output_layers"][0] == ["inner", 2, 0]
+    model.save(tmp_path / "nested.keras")
+    with h5py.File(__import__("io").BytesIO(
+            zipfile.ZipFile(tmp_path / "nested.keras").read("model.weights.h5")), "r") as f:
+        assert f["layers/functional/layers/dense/vars/0"].shape == (4, 3)
+        assert f["layers/sequential/layers/dense/vars/0"].shape == (3, 2)
+    restored = keras.saving.load_model(tmp_path / "nested.keras")
+    data = np.random.default_rng(0).random((2, 4), dtype=np.float32)
+    for a, b in zip(model.predict(data, verbose=0), restored.predict(data, verbose=0)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_python_operators_are_saved_as_keras_operations():
+    model, x = ember_models.trained(ember_models.operators)
+    config = model.get_config()
+    operations = [e for e in config["layers"] if e["module"] == "keras.src.ops.numpy"]
+    assert sorted(e["class_name"] for e in operations) == \
+        ["Add", "Multiply", "Subtract", "Subtract", "TrueDivide"]
+    multiply = next(e for e in operations if e["class_name"] == "Multiply")
+    assert multiply["inbound_nodes"][0]["args"][1] == 0.5  # the constant, in its position
+    clone = keras.Model.from_config(config)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone.predict(x[0], verbose=0), model.predict(x[0], verbose=0))
