@@ -191,8 +191,13 @@ def test_train_gpt_on_a_text_file(tmp_path):
     result = run_ember("train", "shakespeare-gpt", "--data", tmp_path / "poem.txt", "--epochs", 1,
                        "--steps-per-epoch", 2, "--out", out, "--verbose", 0)
     assert result.returncode == 0, result.stderr
-    assert "Validation loss: " in result.stdout
     assert f"Sample from it: ember generate {out / 'model.keras'} --prompt" in result.stdout
+    scores = next(line for line in result.stdout.splitlines() if line.startswith("Validation "))
+    loss, accuracy = (part.split(": ")[1] for part in scores[len("Validation "):].split(" - "))
+    result = run_ember("evaluate", out / "model.keras")  # the run's data, from run.json
+    poem = (tmp_path / "poem.txt").resolve()
+    assert result.stdout.strip() == (f"{poem} (validation windows), 3 samples: "
+                                     f"accuracy: {accuracy} - loss: {loss}")
     vocab = json.loads((out / "vocab.json").read_text())["chars"]
     assert vocab == "".join(sorted(set("to be or not to be, that is the question\n")))
     result = run_ember("generate", out / "model.keras", "--prompt", "to be", "--length", 5)

@@ -13,16 +13,12 @@ PREVIEW_ROWS = 10
 
 def _test_data(model, spec, model_path):
     """``(x, y, description)`` from ``--data``: a data set name, a table file, a data folder, or
-    (when absent) the data set recorded in run.json beside the model."""
+    (when absent) the test data of the run that trained the model, as run.json records it."""
     from .. import datasets
 
     path = Path(spec) if spec else None
     if spec is None or path.is_dir():
-        name = read_run(model_path).get("dataset")
-        if name is None:
-            raise UserError(f"no data given and no {model_path.parent / 'run.json'} to say which "
-                            f"data set {model_path} was trained on: pass --data NAME|FILE.")
-        return _named(model, name, spec)
+        return _run_test_data(model, spec, model_path)
     if path.is_file():
         try:
             x, y = datasets.load_table(path)
@@ -39,6 +35,21 @@ def _test_data(model, spec, model_path):
     raise UserError(f"--data {spec}: no such file or data set"
                     f"{f' (did you mean {hint!r}?)' if hint else ''}. Data sets: "
                     f"{', '.join(known)}; or a .csv/.npz file.")
+
+
+def _run_test_data(model, folder, model_path):
+    """The held-out data of the ``ember train`` run recorded in run.json beside the model."""
+    from .. import recipes
+
+    run = read_run(model_path)
+    if "recipe" not in run:
+        raise UserError(f"no data given and no {model_path.parent / 'run.json'} to say which "
+                        f"data set {model_path} was trained on: pass --data NAME|FILE.")
+    recipe = recipes.get(run["recipe"])
+    data = recipes.load_data(recipe, folder or run.get("data"))
+    split = "validation windows" if data.vocab is not None else "test split"
+    source = f"{run.get('data') or recipe.dataset} ({split})"
+    return fit_inputs(model, data.x_test, source), data.y_test, source
 
 
 def _named(model, name, folder):

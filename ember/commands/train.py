@@ -97,11 +97,12 @@ def train(args):
     split = "Validation" if data.vocab is not None else "Test"
     ordered = dict(sorted(scores.items(), key=lambda item: item[0] != "loss"))
     print(f"{split} " + format_logs(ordered))
-    steps_done = sum(1 for _ in history.epoch) * (steps or -(-len(data.x_train) // batch_size))
-    print(f"Trained {len(history.epoch)} epochs in {seconds:.2f} s "
-          f"({1000 * seconds / max(steps_done, 1):.2f} ms/step).")
+    steps_done = len(history.epoch) * (steps or -(-len(data.x_train) // batch_size))
+    print(f"Trained {len(history.epoch)} epochs ({steps_done} steps) in {seconds:.2f} s, "
+          f"validation included.")
     written = _save(out, model, history, data, {
-        "recipe": recipe.name, "dataset": recipe.dataset, "data": args.data,
+        "recipe": recipe.name, "dataset": recipe.dataset,
+        "data": str(Path(args.data).resolve()) if args.data else None,
         "epochs": len(history.epoch), "batch_size": batch_size, "steps_per_epoch": steps,
         "optimizer": type(optimizer).__name__, "learning_rate": _learning_rate(optimizer),
         "seed": args.seed, "train_seconds": round(seconds, 3), split.lower(): scores})

@@ -93,6 +93,20 @@ def test_keras_npz_file(no_data_home, rng):
     np.testing.assert_allclose(x_train, xa / 255.0, rtol=1e-6)
 
 
+def test_fashion_mnist_in_keras_cache_layout(no_data_home, rng):
+    folder = no_data_home / "home" / ".keras" / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    train, test = fake_set(rng, 7), fake_set(rng, 3)
+    for prefix, (images, labels) in (("train", train), ("t10k", test)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+    np.testing.assert_array_equal(x_train, train[0])
+    np.testing.assert_array_equal(y_test, test[1])
+    with pytest.raises(DataNotFoundError, match="mnist: data not found"):
+        datasets.load_mnist()  # the fashion files are not MNIST
+
+
 def test_missing_files_say_where_ember_looked(no_data_home, monkeypatch):
     monkeypatch.setenv("EMBER_DATA", str(no_data_home / "a"))
     with pytest.raises(DataNotFoundError) as info:

@@ -176,3 +176,30 @@ def test_mask_travels_through_masking_layers():
     x = np.array([[[1.0], [0.0]]], "float32")
     reader(keras.layers.Identity()(MakeMask()(x)))
     np.testing.assert_array_equal(reader.seen, [[True, False]])
+
+
+def test_activity_regularizer_applies_once_to_every_output():
+    layer = keras.layers.Dense(2, kernel_initializer="ones", activity_regularizer="l2")
+    out = layer(np.ones((1, 3), "float32"))
+    (penalty,) = layer.losses
+    assert penalty.item() == pytest.approx(0.01 * float(np.sum(out.numpy() ** 2)))
+
+    class Split(keras.layers.Layer):
+        def call(self, x):
+            return [x, x * 2]
+
+    split = Split(activity_regularizer=keras.regularizers.L1(1.0))
+    split(np.ones((1, 2), "float32"))
+    assert [p.item() for p in split.losses] == [2.0, 4.0]
+
+
+def test_list_of_masks_reaches_each_output():
+    class TwoOutputs(keras.layers.Layer):
+        def call(self, x):
+            return [x, x]
+
+        def compute_mask(self, inputs, mask=None):
+            return [np.array([True]), np.array([False])]
+
+    first, second = TwoOutputs()(np.ones((1, 2), "float32"))
+    assert first._keras_mask.tolist() == [True] and second._keras_mask.tolist() == [False]

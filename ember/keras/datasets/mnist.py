@@ -21,6 +21,6 @@ def load_data(path="mnist.npz"):
 def _searched(path):
     from pathlib import Path
 
-    if path is None or path == "mnist.npz" and not Path(path).exists():
+    if path is None or (path == "mnist.npz" and not Path(path).exists()):
         return None
     return path

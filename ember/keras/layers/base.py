@@ -41,7 +41,8 @@ class Layer:
     (2, 3)
     """
 
-    def __init__(self, *, trainable=True, name=None, dtype=None, autocast=True, **kwargs):
+    def __init__(self, *, trainable=True, name=None, dtype=None, autocast=True,
+                 activity_regularizer=None, **kwargs):
         legacy = {key: kwargs.pop(key) for key in _LEGACY_KWARGS if key in kwargs}
         if kwargs:
             raise ValueError(
@@ -51,6 +52,11 @@ class Layer:
         self._dtype = np.dtype(dtype) if dtype is not None else backend.default_float()
         self._autocast = autocast
         self._trainable = trainable
+        self.activity_regularizer = None
+        if activity_regularizer is not None:
+            from .. import regularizers
+
+            self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self.supports_masking = getattr(self, "supports_masking", False)
         self.input_spec = getattr(self, "input_spec", None)
@@ -317,12 +323,13 @@ class Layer:
             ctx.training = previous
         if self._output_shape_cache is None:
             self._output_shape_cache = map_structure(_batchless_shape, outputs)
+        if self.activity_regularizer is not None:
+            for out in flatten(outputs):
+                if isinstance(out, Tensor):
+                    self.add_loss(self.activity_regularizer(out))
         if flags.custom_mask or (self.supports_masking and _mask_of(inputs) is not None):
-            out_mask = self.compute_mask(inputs, kwargs.get("mask", _mask_of(inputs)))
-            if out_mask is not None:
-                for out in flatten(outputs):
-                    if isinstance(out, Tensor):
-                        out._keras_mask = out_mask
+            _attach_masks(outputs, self.compute_mask(inputs, kwargs.get("mask",
+                                                                         _mask_of(inputs))))
         return outputs
 
     def _standardize_inputs(self, inputs):
@@ -470,6 +477,20 @@ def _mask_of(inputs):
                  for x in inputs]
         return masks if any(m is not None for m in masks) else None
     return None
+
+
+def _attach_masks(outputs, masks):
+    """Give each output its mask: one mask for all, or a list with one per output."""
+    if masks is None:
+        return
+    outs = flatten(outputs)
+    if isinstance(masks, (list, tuple)) and len(masks) == len(outs):
+        pairs = zip(outs, masks)
+    else:
+        pairs = ((out, masks) for out in outs)
+    for out, mask in pairs:
+        if isinstance(out, Tensor) and mask is not None:
+            out._keras_mask = mask
 
 
 def _batchless_shape(x):

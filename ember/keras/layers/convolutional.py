@@ -86,8 +86,6 @@ class BaseConv(Layer):
 
     def finish(self, y):
         y = self.activation(self.from_channels_last(y))
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(y))
         return y
 
     def check_rank(self, input_shape):

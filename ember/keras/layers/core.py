@@ -96,8 +96,6 @@ class Dense(Layer):
             out = DenseOp.apply(inputs, self.kernel, self.bias, activation=fused)
         if fused is None and self._activation_name != "linear":
             out = self.activation(out)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(out))
         return out
 
     def compute_output_shape(self, input_shape):

@@ -163,8 +163,6 @@ class EinsumDense(Layer):
         if self.bias is not None:
             y = y + self.bias
         y = self.activation(y)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(y))
         return y
 
     def get_config(self):

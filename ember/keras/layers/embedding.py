@@ -67,8 +67,6 @@ class Embedding(Layer):
         if indices.dtype.kind not in "iu":
             indices = indices.astype(np.int64)  # Keras casts (truncating) float indices
         out = ops.embedding(indices, self.embeddings)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(out))
         return out
 
     def compute_mask(self, inputs, mask=None):

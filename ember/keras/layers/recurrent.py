@@ -121,8 +121,6 @@ class RNN(Layer):
             for variable, value in zip(self.states, new_states):
                 variable.assign(value.data)
         output = seq if self.return_sequences else last
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(output))
         if not self.return_state:
             return output
         if mask is not None and self.return_sequences:
