@@ -196,7 +196,7 @@ def test_activity_regularizer_applies_once_to_every_output():
 def test_list_of_masks_reaches_each_output():
     class TwoOutputs(keras.layers.Layer):
         def call(self, x):
-            return [x, x]
+            return [x, x * 1.0]
 
         def compute_mask(self, inputs, mask=None):
             return [np.array([True]), np.array([False])]
