@@ -34,11 +34,18 @@ BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 KERAS_PYTHONS = (BENCH_DIR / ".venv-keras" / "bin" / "python", Path("/work/kerasenv/bin/python"))
 
 
-def child_env():
-    """This environment without the OpenBLAS overrides, with the repo importable, TF quiet."""
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+              "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def child_env(threads=None):
+    """This environment without the OpenBLAS overrides, with the repo importable, TF quiet;
+    ``threads`` caps every framework's thread pools (OpenMP, OpenBLAS, MKL, TensorFlow)."""
     env = {k: v for k, v in os.environ.items() if k not in BLAS_ENV}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if threads:
+        env.update({name: str(threads) for name in THREAD_ENV})
     return env
 
 
@@ -210,15 +217,19 @@ def main(argv=None):
                              "share of the CPUs busy (default 0.3)")
     parser.add_argument("--patience", type=float, default=60,
                         help="the longest wait for a quiet machine, in seconds (default 60)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="cap every framework's threads (default: each framework's own, 2 "
+                             "here); 1 makes runs on a busy machine comparable")
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per child process")
     parser.add_argument("--json", type=Path, default=None, help="write every record here")
     args, extra = parser.parse_known_args(argv)
     unknown = sorted(set(args.workloads) - set(WORKLOADS))
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
-    env = child_env()
+    env = child_env(args.threads)
     removed = {k: os.environ[k] for k in BLAS_ENV if k in os.environ}
-    print(f"# ember benchmarks  (removed from the children's environment: {removed or 'nothing'})")
+    print(f"# ember benchmarks  (removed from the children's environment: {removed or 'nothing'}"
+          f"; threads: {args.threads or 'framework defaults'})")
 
     if args.profile:
         for name in args.workloads:
@@ -230,6 +241,7 @@ def main(argv=None):
     if "keras" in args.frameworks and not interpreters["keras"]:
         print("# keras skipped: no venv with keras; run benchmarks/setup_peers.sh keras")
     results = {"argv": sys.argv[1:], "extra": extra, "pythons": interpreters,
+               "threads": args.threads,
                "cpu_count": os.cpu_count(), "removed_env": removed, "runs": [], "imports": []}
 
     if not args.no_ceiling:

@@ -198,6 +198,7 @@ RECIPES = {
         options={"context": 64, "width": 128, "layers": 4, "heads": 4, "dropout": 0.0}),
 }
 ALIASES = {"iris": "iris-mlp"}
+VALIDATION_WINDOWS = 240  # the GPT's fixed validation windows, spread over the last 10% of text
 
 
 def names():
@@ -238,7 +239,7 @@ def load_data(recipe, path=None, seed=None):
 
         text = datasets.load_shakespeare(path)
         context = recipe.options["context"]
-        x_val, y_val = windows(text.val, context, count=20 * recipe.batch_size)
+        x_val, y_val = windows(text.val, context, count=VALIDATION_WINDOWS)
         stream = random_batches(text.train, context, recipe.batch_size,
                                 np.random.default_rng(seed))
         return RecipeData(stream, None, x_val, y_val, vocab=text.vocab)

@@ -205,6 +205,22 @@ def test_train_gpt_on_a_text_file(tmp_path):
     assert result.stdout.startswith("to be") and len(result.stdout) == 11
 
 
+def test_train_a_table_recipe_on_your_own_csv(tmp_path, iris_test):
+    x, y = iris_test
+    rows = [",".join(f"{v:g}" for v in row) + f",{label}" for row, label in zip(x, y)]
+    (tmp_path / "mine.csv").write_text("a,b,c,d,label\n" + "\n".join(rows) + "\n")
+    result = run_ember("train", "iris", "--data", tmp_path / "mine.csv", "--epochs", 2,
+                       "--out", tmp_path / "run", "--verbose", 0)
+    assert result.returncode == 0, result.stderr
+    assert f"Data: {tmp_path / 'mine.csv'}: 24 train / 6 test samples of shape (4,)" in (
+        result.stdout)
+    wide = np.hstack([np.zeros((10, 13)), np.arange(10)[:, None] % 3])
+    np.savetxt(tmp_path / "wide.csv", wide, delimiter=",")
+    assert_user_error(run_ember("train", "iris", "--data", tmp_path / "wide.csv"),
+                      f"the model does not fit the data: it takes inputs of shape (None, 4) but "
+                      f"{tmp_path / 'wide.csv'} holds samples of shape (13,).")
+
+
 def test_unknown_recipe_names_the_closest():
     assert_user_error(run_ember("train", "iris-mpl"),
                       "Unknown recipe 'iris-mpl'. Did you mean 'iris-mlp'? Recipes: digits-cnn,")
@@ -224,6 +240,11 @@ def test_missing_files(tmp_path):
                       f"Did you mean {tmp_path / 'model.keras'}?")
     assert_user_error(run_ember("summary", tmp_path / "model.keras"),
                       f"{tmp_path / 'model.keras'}")
+    from ember import recipes
+
+    recipes.build_iris_mlp().save(tmp_path / "uncompiled.keras")
+    assert_user_error(run_ember("evaluate", tmp_path / "uncompiled.keras", "--data", "iris"),
+                      "uncompiled.keras was saved without compile(): it has no loss to evaluate.")
     assert_user_error(run_ember("plot", tmp_path / "history.csv"),
                       f"no such history file: {tmp_path / 'history.csv'}.")
 

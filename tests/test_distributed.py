@@ -143,6 +143,16 @@ def test_launch_refuses_to_nest_under_mpi(monkeypatch):
         distributed.launch(["train", "x"], 2)
 
 
+@needs_mpi
+def test_init_starts_mpi_on_request_without_a_launcher():
+    code = ("import sys; from ember import distributed as d; "
+            "print(d.init(), d.size(), d.rank(), 'mpi4py.MPI' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in distributed._MPI_ENV}
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.split() == ["1", "1", "0", "True"], result.stderr
+
+
 # ----- two ranks -----------------------------------------------------------------------------
 @needs_mpi
 def test_launch_reruns_the_ember_command_on_n_ranks():

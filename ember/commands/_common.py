@@ -38,10 +38,6 @@ def load_model(path):
         return keras.models.load_model(path)
     except (ValueError, TypeError, KeyError, OSError) as error:
         raise UserError(f"could not load a model from {path}: {error}") from None
-    except Exception as error:
-        if type(error).__name__ == "BadZipFile":
-            raise UserError(f"{path} is not a .keras model file (not a zip archive).") from None
-        raise
 
 
 def read_run(model_path):

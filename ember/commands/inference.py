@@ -57,12 +57,11 @@ def _named(model, name, folder):
 
     if name == "shakespeare":
         from ..models.gpt import context_length, windows
-        from ..recipes import RECIPES
+        from ..recipes import RECIPES, VALIDATION_WINDOWS
 
         text = datasets.load_shakespeare(folder)
-        recipe = RECIPES["shakespeare-gpt"]
-        context = context_length(model) or recipe.options["context"]
-        x, y = windows(text.val, context, count=20 * recipe.batch_size)
+        context = context_length(model) or RECIPES["shakespeare-gpt"].options["context"]
+        x, y = windows(text.val, context, count=VALIDATION_WINDOWS)
         return x, y, f"shakespeare (validation windows of {context} characters)"
     _, (x, y) = datasets.load(name, folder)
     return fit_inputs(model, x, f"the {name} test split"), y, f"{name} (test split)"

@@ -49,7 +49,7 @@ def find_data(dataset, names, path=None, keras_cache=False, wanted=None):
 
     ``path`` may also name the file itself. Raises ``DataNotFoundError`` when nothing is found.
     """
-    index, files = find_group(dataset, [(name,) for name in names], path, keras_cache, wanted)
+    _, files = find_group(dataset, [(name,) for name in names], path, keras_cache, wanted)
     return files[0]
 
 

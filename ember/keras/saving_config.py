@@ -5,11 +5,10 @@
 through the registry and ``custom_objects`` (nothing is imported, no code is run).
 """
 
+from .saving.deserialization import _deserialize, check_no_code
 from .saving.serialization import (
     CustomObjectScope,
     SafeModeScope,
-    _deserialize,
-    check_no_code,
     in_safe_mode,
     serialize_keras_object,
 )

@@ -69,13 +69,18 @@ def _sigmoid_inplace(z):
 
 
 class Dense(Function):
-    """``activation(x @ w + b)`` in one op: one GEMM forward, two GEMMs backward."""
+    """``activation(x @ w + b)`` in one op: one GEMM forward, two GEMMs backward.
+
+    Inputs of any rank run as one 2-D GEMM over their rows (NumPy's batched matmul on a
+    (B, T, in) array is markedly slower than the same product on (B * T, in)).
+    """
 
     def forward(self, x, w, b=None, activation=None):
-        self.x, self.w = x, w
+        self.x_shape, self.w = x.shape, w
+        self.x2 = x2 = x.reshape(-1, x.shape[-1])  # (rows, in)
         self.has_bias = b is not None
         self.bias_dtype = None if b is None else b.dtype
-        z = x @ w
+        z = x2 @ w  # (rows, units)
         if b is not None:
             z += b
         fused = _FUSED[activation]
@@ -84,20 +89,21 @@ class Dense(Function):
             z = fused[0](z)
             self.derivative = fused[1]
             self.y = z
-        return z
+        return z.reshape(x.shape[:-1] + w.shape[1:])
 
     def backward(self, g):
+        g = g.reshape(-1, g.shape[-1])  # (rows, units)
         if self.derivative is not None:
             g = self.derivative(self.y, g)
-        x, w = self.x, self.w
+        x2, w = self.x2, self.w
         # mixed dtypes (float32 x, float64 kernel) compute in the wider one: cast each gradient back
-        gx = (g @ w.T).astype(x.dtype, copy=False) if self.needs_input_grad[0] else None
-        gw = gb = None
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = (g @ w.T).astype(x2.dtype, copy=False).reshape(self.x_shape)
         if self.needs_input_grad[1]:
-            x2 = x.reshape(-1, x.shape[-1])
-            gw = (x2.T @ g.reshape(-1, g.shape[-1])).astype(w.dtype, copy=False)
+            gw = (x2.T @ g).astype(w.dtype, copy=False)
         if self.has_bias and self.needs_input_grad[2]:
-            gb = g.reshape(-1, g.shape[-1]).sum(axis=0).astype(self.bias_dtype, copy=False)
+            gb = g.sum(axis=0).astype(self.bias_dtype, copy=False)
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 
 

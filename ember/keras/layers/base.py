@@ -123,33 +123,33 @@ class Layer:
                 ids.add(id(value))
         return own
 
-    @property
-    def weights(self):
-        """All weights: this layer's own (trainable first), then those of its sub-layers."""
-        own = self._direct_variables()
-        out = [v for v in own if v.trainable] + [v for v in own if not v.trainable]
+    def _gather(self, own, sublayer_weights):
+        """``own`` then each sub-layer's ``sublayer_weights(layer)``, each variable once."""
+        out = list(own)
         seen = {id(v) for v in out}
         for layer in self._direct_sublayers():
-            for v in layer.weights:
+            for v in sublayer_weights(layer):
                 if id(v) not in seen:
                     seen.add(id(v))
                     out.append(v)
         return out
 
+    @property
+    def weights(self):
+        """All weights: this layer's own (trainable first), then those of its sub-layers."""
+        own = self._direct_variables()
+        own = [v for v in own if v.trainable] + [v for v in own if not v.trainable]
+        return self._gather(own, lambda layer: layer.weights)
+
     variables = weights
 
     @property
     def trainable_weights(self):
+        """The weights that training updates (none when the layer is frozen)."""
         if not self.trainable:
             return []
         own = [v for v in self._direct_variables() if v.trainable]
-        seen = {id(v) for v in own}
-        for layer in self._direct_sublayers():
-            for v in layer.trainable_weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    own.append(v)
-        return own
+        return self._gather(own, lambda layer: layer.trainable_weights)
 
     trainable_variables = trainable_weights
 

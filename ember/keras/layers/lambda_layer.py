@@ -111,12 +111,14 @@ def _resolve_function(value, custom_objects=None):
     else:
         registered, name = None, value
     for key in (registered, name):
+        if not isinstance(key, str):  # Keras' bytecode entry is a dict: never resolved
+            continue
         if key in custom_objects:
             return custom_objects[key]
         if key in _CUSTOM:
             return _CUSTOM[key]
     for key, fn in _CUSTOM.items():
-        if key.split(">")[-1] == name:
+        if isinstance(name, str) and key.split(">")[-1] == name:
             return fn
     raise ValueError(f"Lambda: cannot load the function '{name}': ember never deserializes "
                      "Python code. Pass it in `custom_objects={'" + str(name) + "': fn}` or "

@@ -5,6 +5,13 @@ from .model import Model
 from .sequential import Sequential
 
 
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Save ``model`` to a ``.keras`` archive (same as ``model.save``)."""
+    from ..saving import save_model as _save
+
+    _save(model, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model saved with ``model.save`` (a ``.keras`` archive)."""
     from ..saving import load_model as _load
@@ -26,4 +33,5 @@ def clone_model(model, input_tensors=None, clone_function=None):
     return deserialize_layer(serialize_layer(model))
 
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json",
+           "save_model"]

@@ -250,7 +250,7 @@ def _revive(value, created):
                 raise ValueError("Invalid __keras_tensor__ entry: its config must be a dict.")
             return _tensor_from(inner.get("keras_history"), created)
         if "class_name" in value and "config" in value:
-            from ..saving.serialization import _deserialize
+            from ..saving.deserialization import _deserialize
 
             return _deserialize(value, None, 1)
         return {key: _revive(item, created) for key, item in value.items()}
@@ -279,6 +279,20 @@ def _node_call(node_data, created):
                 kwargs = _revive(entry[3], created)
         return [tensors[0] if len(tensors) == 1 else tensors], kwargs
     raise ValueError(f"Invalid inbound node: {node_data!r:.100}")
+
+
+def _known_kwargs(layer, kwargs):
+    """Call keywords without those that are None and not taken by this layer's ``call`` (Keras
+    records defaults such as ``mask=None`` that ember's layers may not name)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(type(layer).call).parameters
+    except (TypeError, ValueError):
+        return kwargs
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if v is not None or k in parameters}
 
 
 def _check_config(config):
@@ -329,7 +343,7 @@ def functional_from_config(cls, config, custom_objects=None):
                     break
                 if type(layer).__name__ == "SymbolicOperation":
                     args, kwargs = _operation_call(args), {}
-                layer(*args, **kwargs)
+                layer(*args, **_known_kwargs(layer, kwargs))
                 nodes.pop(0)
                 progress = True
         if not progress:

@@ -17,10 +17,10 @@ from .api import (
     save_weights,
 )
 from .compile_config import compile_config, compile_from_config
+from .deserialization import deserialize_keras_object
 from .serialization import (
     CustomObjectScope,
     SafeModeScope,
-    deserialize_keras_object,
     in_safe_mode,
     serialize_keras_object,
 )

@@ -17,8 +17,9 @@ from ... import backend
 from . import archive as archive_module
 from .atomic import atomic_path
 from .compile_config import compile_config
+from .deserialization import check_no_code, deserialize_keras_object
 from .limits import weight_budget
-from .serialization import check_no_code, deserialize_keras_object, serialize_keras_object
+from .serialization import serialize_keras_object
 from .weights_h5 import model_entries, read_entries, write_entries
 
 KERAS_VERSION = "3.15.0"  # the Keras release whose file format ember writes

@@ -4,7 +4,8 @@ Strings stay strings (``"mse"``, ``["accuracy"]``); objects (optimizer, ``Loss``
 instances, functions) become ``{"module", "class_name", "config", "registered_name"}`` entries.
 """
 
-from .serialization import _deserialize, serialize_keras_object
+from .deserialization import _deserialize
+from .serialization import serialize_keras_object
 
 _KEYS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")
 

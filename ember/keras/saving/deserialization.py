@@ -94,6 +94,7 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     """Re-create the object described by ``serialize_keras_object``'s output.
 
     >>> from ember import keras
+    >>> from ember.keras.saving import serialize_keras_object
     >>> layer = deserialize_keras_object(serialize_keras_object(keras.layers.Dense(2)))
     >>> layer.units
     2

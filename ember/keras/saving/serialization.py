@@ -206,11 +206,3 @@ def ensure_builtins():
                 raise
     _builtins_loaded.append(True)
 
-
-def __getattr__(name):  # the loading half lives in .deserialization
-    from . import deserialization
-
-    if name in ("check_no_code", "deserialize_keras_object", "resolve_class", "_deserialize",
-                "instantiate"):
-        return getattr(deserialization, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -305,3 +305,20 @@ def test_python_operators_are_saved_as_keras_operations():
     clone = keras.Model.from_config(config)
     clone.set_weights(model.get_weights())
     np.testing.assert_array_equal(clone.predict(x[0], verbose=0), model.predict(x[0], verbose=0))
+
+
+def test_file_objects_and_registry_helpers(tmp_path):
+    import io
+
+    model, x = ember_models.trained(ember_models.mlp)
+    buffer = io.BytesIO()
+    model.save(buffer)
+    buffer.seek(0)
+    restored = keras.saving.load_model(buffer)
+    np.testing.assert_array_equal(restored.predict(x[0], verbose=0),
+                                  model.predict(x[0], verbose=0))
+    assert keras.saving.get_registered_name(Scale) == "SavingTests>Scale"
+    assert keras.saving.get_registered_object("SavingTests>Scale") is Scale
+    assert keras.saving.get_custom_objects()["SavingTests>Scale"] is Scale
+    with pytest.raises(ValueError, match="Cannot serialize a Python lambda"):
+        keras.saving.serialize_keras_object(lambda v: v)
