@@ -126,6 +126,10 @@ class BackupAndRestore(Callback):
             self._save()
 
     def _save(self):
+        from ... import distributed
+
+        if not distributed.is_primary():  # every rank reads the backup; only rank 0 writes it
+            return
         from ..saving.api import _h5py
         from ..saving.atomic import atomic_path, atomic_write_bytes
         from ..saving.weights_h5 import model_entries, write_entries
@@ -147,7 +151,10 @@ class BackupAndRestore(Callback):
         epochs = (self.params or {}).get("epochs")
         finished = getattr(self.model, "stop_training", False) or (
             epochs is not None and self._current_epoch >= epochs)
-        if self.delete_checkpoint and finished:  # an exception mid-fit keeps the backup
+        from ... import distributed
+
+        if self.delete_checkpoint and finished and distributed.is_primary():
+            # an exception mid-fit keeps the backup; only rank 0 owns the files
             for path in (self._weights_path, self._metadata_path, self._prev_weights_path):
                 if os.path.exists(path):
                     os.remove(path)

@@ -156,6 +156,12 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             _check_callback(callback)
         self._add_default_callbacks(add_history, add_progbar)
+        if any(getattr(c, "primary_only", False) for c in self.callbacks):
+            from ... import distributed
+
+            if not distributed.is_primary():  # data-parallel: only rank 0 prints and writes
+                self.callbacks = [c for c in self.callbacks
+                                  if not getattr(c, "primary_only", False)]
         self._refresh_hooks()
         self.set_model(model)
         self.set_params(params)

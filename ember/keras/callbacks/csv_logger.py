@@ -21,6 +21,8 @@ class CSVLogger(Callback):
     >>> csv_logger = keras.callbacks.CSVLogger("training.log")
     """
 
+    primary_only = True  # under data-parallel training only rank 0 writes (CallbackList)
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.sep = separator

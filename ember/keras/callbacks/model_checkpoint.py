@@ -26,6 +26,8 @@ class ModelCheckpoint(MonitorCallback):
     >>> checkpoint = keras.callbacks.ModelCheckpoint("model_{epoch:02d}.keras")
     """
 
+    primary_only = True  # under data-parallel training only rank 0 writes (CallbackList)
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):

@@ -22,6 +22,8 @@ class ProgbarLogger(Callback):
     2/2 - 0s - ...s/step - loss: 0.4000
     """
 
+    primary_only = True  # under data-parallel training only rank 0 writes (CallbackList)
+
     def __init__(self):
         super().__init__()
         self.seen = 0
