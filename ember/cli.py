@@ -54,6 +54,9 @@ def build_parser():
     train.add_argument("--data", metavar="PATH",
                        help="where the data files are (MNIST, Tiny Shakespeare: a file or a "
                             "folder); for table recipes, your own .csv/.npz table")
+    train.add_argument("--np", type=_positive_int, metavar="N",
+                       help="train data-parallel on N processes (starts mpiexec; needs "
+                            "ember[mpi])")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                        help="0 silent, 1 progress bar (default), 2 one line per epoch")
     train.set_defaults(run="train:train")
@@ -151,6 +154,11 @@ def main(argv=None):
         argv = ["train", *argv]  # `ember`, `ember mnist-cnn`, `ember --epochs 5`
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "np", None) and args.np > 1:
+            from . import distributed
+
+            if distributed.size() == 1:  # re-run this command under `mpiexec -n N`
+                distributed.launch(argv, args.np)
         return _dispatch(args) or 0
     except UserError as error:
         print(f"ember: error: {_one_line(error)}", file=sys.stderr)
@@ -169,6 +177,10 @@ def main(argv=None):
         print(f"ember: error: the `ember` command needs {error.name}, which is not installed: "
               f"pip install \"ember[app]\" (or pip install \".[app]\" in a checkout).",
               file=sys.stderr)
+    except RuntimeError as error:
+        if "ember.distributed" not in str(error):
+            raise
+        print(f"ember: error: {_one_line(error)}", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nember: interrupted", file=sys.stderr)
         return 130

@@ -96,3 +96,14 @@ def test_errors_name_the_problem(tmp_path):
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(ValueError, match="holds no rows of training history"):
         history_figure(tmp_path / "empty.csv")
+
+
+def test_history_plot_writes_a_png(tmp_path):
+    from ember import keras
+
+    history = keras.callbacks.History()
+    history.on_train_begin()
+    history.on_epoch_end(0, {"loss": 1.0, "val_loss": 1.2})
+    history.on_epoch_end(1, {"loss": 0.5, "val_loss": 0.9})
+    path = __import__("pathlib").Path(history.plot(tmp_path / "h.png"))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

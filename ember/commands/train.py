@@ -64,7 +64,7 @@ def train(args):
     """Train ``args.recipe`` and write model.keras, history.csv, history.png and run.json."""
     recipe = _recipe(args.recipe)
     _check_writers()
-    from .. import keras, recipes
+    from .. import distributed, keras, recipes
 
     out = Path(args.out or Path("runs") / args.recipe)
     keras.utils.set_random_seed(args.seed)
@@ -76,8 +76,9 @@ def train(args):
     epochs = args.epochs or recipe.epochs
     batch_size = args.batch_size or recipe.batch_size
     steps = args.steps_per_epoch or recipe.steps_per_epoch
-    print(f"ember train {recipe.name}: {recipe.description}")
-    print(f"Data: {_describe(recipe, data, args)}")
+    if distributed.is_primary():
+        print(f"ember train {recipe.name}: {recipe.description}")
+        print(f"Data: {_describe(recipe, data, args)}")
     out.mkdir(parents=True, exist_ok=True)
     logger = keras.callbacks.CSVLogger(str(out / HISTORY_CSV))
     started = time.perf_counter()
@@ -93,7 +94,9 @@ def train(args):
         raise
     seconds = time.perf_counter() - started
     scores = model.evaluate(data.x_test, data.y_test, batch_size=max(batch_size, 64),
-                            verbose=0, return_dict=True)
+                            verbose=0, return_dict=True)  # collective under MPI: every rank
+    if not distributed.is_primary():  # data-parallel: rank 0 reports and saves the run
+        return 0
     split = "Validation" if data.vocab is not None else "Test"
     ordered = dict(sorted(scores.items(), key=lambda item: item[0] != "loss"))
     print(f"{split} " + format_logs(ordered))

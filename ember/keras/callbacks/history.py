@@ -37,3 +37,9 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
         if self.model is not None:
             self.model.history = self
+
+    def plot(self, path="history.png", **kwargs):
+        """Draw the loss and metric curves into a PNG (see ``ember.plot_history``)."""
+        from ...plotting import plot_history
+
+        return plot_history(self, path, **kwargs)

@@ -1,0 +1,87 @@
+"""CPU time per op class (forward and backward) over a workload's training steps.
+
+Every ``Function`` subclass's ``forward``/``backward`` is wrapped to add up the main thread's CPU
+time, so the table shows where a step goes op by op; the rest of the step (layers, optimizer,
+metrics, the engine's bookkeeping) is the remainder. Run with OPENBLAS_NUM_THREADS=1 so BLAS
+work is counted on this thread.
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/profiling/op_times.py gpt [--steps 10]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/profiling/op_times.py cnn
+"""
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ember  # noqa: E402
+from ember.autograd.function import Function  # noqa: E402
+
+
+def all_functions():
+    import ember.keras  # noqa: F401  (its layers define Function subclasses too)
+
+    seen, stack = set(), [Function]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                stack.append(sub)
+    return seen
+
+
+def instrument(totals):
+    def wrap(cls, name):
+        original = cls.__dict__[name]
+
+        def timed(self, *args, **kwargs):
+            start = time.thread_time()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                totals[(cls.__name__, name)] += time.thread_time() - start
+
+        setattr(cls, name, timed)
+
+    for cls in all_functions():
+        for name in ("forward", "backward"):
+            if name in cls.__dict__:
+                wrap(cls, name)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workload", choices=("gpt", "cnn", "iris"))
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=None)
+    args = parser.parse_args(argv)
+    import cpu_profile
+
+    totals = defaultdict(float)
+    step = cpu_profile.make(args.workload, args.batch)
+    instrument(totals)
+    for _ in range(3):
+        step()
+    totals.clear()
+    start = time.thread_time()
+    for _ in range(args.steps):
+        step()
+    whole = (time.thread_time() - start) / args.steps * 1e3
+    rows = sorted(totals.items(), key=lambda kv: -kv[1])
+    print(f"step CPU time {whole:.2f} ms (mean of {args.steps}); per op class, ms per step:")
+    counted = 0.0
+    for (cls, name), seconds in rows:
+        ms = seconds / args.steps * 1e3
+        counted += ms
+        if ms >= 0.05:
+            print(f"  {cls + '.' + name:<40}{ms:>8.2f}")
+    print(f"  {'(everything else)':<40}{whole - counted:>8.2f}")
+
+
+if __name__ == "__main__":
+    ember  # the import above loads the ops
+    main()
