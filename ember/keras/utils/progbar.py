@@ -38,6 +38,13 @@ def is_dynamic_display():
     return bool(isatty is not None and isatty()) or "ipykernel" in sys.modules
 
 
+def _stdout_is_terminal():
+    try:
+        return os.isatty(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # a captured or in-memory stream
+        return False
+
+
 def bar_glyph():
     """``━`` (U+2501) when stdout can encode it, else ``=`` as Keras falls back."""
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
@@ -125,6 +132,8 @@ class Progbar:
         self._last_update = 0.0
         self._time_after_first_step = None
         self._prev_total_width = 0
+        self._live = None  # rich's live display, on real terminals
+        self._real_terminal = self._dynamic_display and _stdout_is_terminal()
 
     def update(self, current, values=None, finalize=None):
         """Record step ``current`` (1-based) and redraw if it is time to.
@@ -227,11 +236,32 @@ class Progbar:
         info = " " + self._style(_BOLD, clock) + step_text + metrics
         total_width = plain_width + 1 + len(clock) + len(step_text) + len(metrics)
         line = bar + info
+        if self._real_terminal and self._show_live(line, finalize):
+            return
         if self._dynamic_display:
             pad = " " * max(self._prev_total_width - total_width, 0)
             line = "\r" + line + pad
         self._prev_total_width = total_width
         print_msg(line + ("\n" if finalize else ""), line_break=False)
+
+    def _show_live(self, line, finalize):
+        """Redraw the line in place with rich's live display; False when rich is missing."""
+        if self._live is None:
+            try:
+                from rich.console import Console
+                from rich.live import Live
+            except ImportError:
+                return False
+            console = Console(file=sys.stdout, highlight=False, no_color=not self._colour)
+            self._live = Live(console=console, auto_refresh=False, transient=False)
+            self._live.start()
+        from rich.text import Text
+
+        self._live.update(Text.from_ansi(line), refresh=True)
+        if finalize:
+            self._live.stop()
+            self._live = None
+        return True
 
     def _draw_line(self, current, now):
         target = self.target
