@@ -81,6 +81,18 @@ def op_cases(rng, batch):
     ]
 
 
+def backward_timings(forward, repeat):
+    """min / median ms of ``backward`` alone on fresh forward results."""
+    seed = np.ones(forward().shape, np.float32)
+    outs = []
+    for _ in range(repeat + 1):
+        out = forward()
+        start = time.perf_counter()
+        out.backward(seed)
+        outs.append((time.perf_counter() - start) * 1e3)
+    return min(outs[1:]), float(np.median(outs[1:]))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
@@ -91,18 +103,7 @@ def main(argv=None):
     total = 0.0
     for name, forward in op_cases(rng, args.batch):
         fwd = timings(forward, args.repeat)
-        seed = np.ones(forward().shape, np.float32)
-        outs = []
-
-        def backward():
-            out = forward()
-            start = time.perf_counter()
-            out.backward(seed)
-            outs.append((time.perf_counter() - start) * 1e3)
-
-        for _ in range(args.repeat + 1):
-            backward()
-        bwd = min(outs[1:]), float(np.median(outs[1:]))
+        bwd = backward_timings(forward, args.repeat)
         total += fwd[0] + bwd[0]
         print(f"{name:<26}{fwd[0]:>10.2f}{fwd[1]:>10.2f}{bwd[0]:>10.2f}{bwd[1]:>10.2f}")
     print(f"{'sum of op minima':<26}{total:>10.2f}")

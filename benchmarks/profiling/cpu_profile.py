@@ -27,7 +27,6 @@ def make(workload, batch):
         return gpt_step.make_step(batch or 12)
     if workload == "cnn":
         import cnn_step
-
         import numpy as np
 
         return cnn_step.model(np.random.default_rng(0), batch or 128)

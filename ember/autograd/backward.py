@@ -1,33 +1,14 @@
-"""The backward pass: order the graph once, then push gradients from the output to the leaves."""
+"""The backward pass: push gradients from the output to the leaves, newest op first.
+
+Every recorded op carries a creation number (``Function.apply`` hands them out in increasing
+order). An op's output can only feed ops created after it, so processing the pending ops from
+the highest number down visits each one after all the ops its output feeds: a topological
+order, found with a heap as the pass goes, without a separate graph walk.
+"""
+
+from heapq import heappop, heappush
 
 import numpy as np
-
-
-def _topological_order(root):
-    """Nodes reachable from ``root`` that need a gradient, each after all the nodes it feeds.
-
-    Iterative depth-first search, so a chain of any length never hits Python's recursion limit.
-    """
-    order = []
-    visited = {id(root)}
-    stack = [(root, iter(_parents(root)))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(_parents(parent))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()  # the root first, leaves last
-    return order
-
-
-def _parents(tensor):
-    ctx = tensor._ctx
-    return ctx.parents if ctx is not None else ()
 
 
 def _gradient_error(ctx, parent, grad):
@@ -38,38 +19,56 @@ def _gradient_error(ctx, parent, grad):
     )
 
 
+def _released_error(ctx):
+    raise RuntimeError(
+        f"Trying to backward through the graph a second time ({type(ctx).__name__} has "
+        "already released its saved arrays). Compute the forward pass again before calling "
+        "backward() again."
+    )
+
+
 def run_backward(root, grad):
     """Accumulate d(root)/d(leaf) * grad into ``leaf.grad`` for every leaf that requires grad.
 
     Saved arrays are released node by node as soon as their gradient has been pushed further.
     """
-    grads = {id(root): grad}
-    for node in _topological_order(root):
-        g = grads.pop(id(node), None)
-        if g is None:
-            continue
+    grads = {root: grad}  # summed gradient of each tensor reached so far (tensors hash by id)
+    leaves = []
+    pending = []  # heap of (-creation number, tensor): the newest op comes out first
+    if root._ctx is None:
+        leaves.append(root)
+    else:
+        pending.append((-root._ctx.seq, root))
+    while pending:
+        node = heappop(pending)[1]
         ctx = node._ctx
-        if ctx is None:  # a leaf: accumulate in place, so views into flat buffers stay views
-            if node.grad is None:
-                node.grad = np.array(g, copy=True)
-            else:
-                node.grad += g
-            continue
         if ctx.released:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time ({type(ctx).__name__} has "
-                "already released its saved arrays). Compute the forward pass again before calling "
-                "backward() again."
-            )
-        input_grads = ctx.backward(g)
-        if not isinstance(input_grads, tuple):
+            _released_error(ctx)
+        input_grads = ctx.backward(grads.pop(node))
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         for parent, needs, pg in zip(ctx.parents, ctx.needs_input_grad, input_grads):
-            if not needs or pg is None:
+            if pg is None or not needs:
                 continue
-            if pg.shape != parent.data.shape or pg.dtype != parent.data.dtype:
+            data = parent.data
+            if pg.shape != data.shape or pg.dtype != data.dtype:
                 _gradient_error(ctx, parent, pg)
-            key = id(parent)
-            previous = grads.get(key)
-            grads[key] = pg if previous is None else previous + pg
-        ctx.release()
+            previous = grads.get(parent)
+            if previous is not None:
+                grads[parent] = previous + pg
+                continue
+            grads[parent] = pg
+            if parent._ctx is None:
+                leaves.append(parent)
+            else:
+                heappush(pending, (-parent._ctx.seq, parent))
+        # Function.release, inlined: drop the saved arrays now
+        ctx.released = True
+        ctx.parents = ()
+        ctx.__dict__.clear()
+    for leaf in leaves:  # accumulate in place, so views into flat buffers stay views
+        g = grads[leaf]
+        if leaf.grad is None:
+            leaf.grad = np.array(g, copy=True)
+        else:
+            leaf.grad += g

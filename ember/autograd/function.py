@@ -1,10 +1,14 @@
 """The op base class: a forward on arrays, a backward on arrays, and the graph bookkeeping."""
 
+from itertools import count
+
 import numpy as np
 
 from .. import backend
 from .grad_mode import state as _grad_state
 from .tensor import Tensor
+
+_creation = count()  # creation numbers of recorded ops: a topological order for backward
 
 
 class Function:
@@ -15,7 +19,7 @@ class Function:
     tensor input (``None`` where it is not needed: see ``self.needs_input_grad``).
     """
 
-    __slots__ = ("parents", "needs_input_grad", "released", "__dict__")
+    __slots__ = ("parents", "needs_input_grad", "released", "seq", "__dict__")
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -30,6 +34,7 @@ class Function:
                 ctx.parents = inputs
                 ctx.needs_input_grad = needs
                 ctx.released = False
+                ctx.seq = next(_creation)  # backward runs the newest op first
                 out.requires_grad = True
                 out._ctx = ctx
                 return out

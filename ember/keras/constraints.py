@@ -13,8 +13,8 @@ array([0., 2.])
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from .identifiers import unknown_identifier_error
-from .registry import builtin, lookup
+from .families import get_object, saved_class, serialize_object
+from .registry import builtin
 
 _EPSILON = 1e-7
 
@@ -114,37 +114,17 @@ ALL_OBJECTS_DICT.update({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": Un
 
 def get(identifier):
     """A constraint from a name (case-sensitive), a config dict, a class or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = ALL_OBJECTS_DICT.get(identifier) or lookup("constraints", identifier)
-        if cls is None:
-            raise unknown_identifier_error("constraint", identifier, ALL_OBJECTS_DICT)
-        return cls()
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    return get_object("constraints", "constraint", ALL_OBJECTS_DICT, identifier, deserialize)
 
 
 def serialize(constraint):
     """``{"module": "keras.constraints", "class_name": ..., "config": ..., ...}``."""
-    from .registry import registered_name
-
-    return {"module": "keras.constraints", "class_name": type(constraint).__name__,
-            "config": constraint.get_config(), "registered_name": registered_name(constraint)}
+    return serialize_object("keras.constraints", constraint)
 
 
 def deserialize(config, custom_objects=None):
     """The constraint saved by ``serialize``."""
     if isinstance(config, str):
         return get(config)
-    name = config.get("class_name")
-    cls = ALL_OBJECTS_DICT.get(name) or lookup("constraints", name,
-                                               config.get("registered_name"), custom_objects)
-    if cls is None:
-        raise unknown_identifier_error("constraint", name, ALL_OBJECTS_DICT)
+    cls = saved_class("constraints", "constraint", ALL_OBJECTS_DICT, config, custom_objects)
     return cls.from_config(config.get("config") or {})

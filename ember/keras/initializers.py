@@ -17,8 +17,8 @@ import math
 import numpy as np
 
 from .. import backend
-from .identifiers import unknown_identifier_error
-from .registry import builtin, lookup
+from .families import get_object, saved_class, serialize_object
+from .registry import builtin
 
 
 def _dtype(dtype):
@@ -302,39 +302,17 @@ def get(identifier):
 
     ``None`` gives ``None``; unknown names raise ``ValueError`` listing the valid ones.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        if identifier not in ALL_OBJECTS_DICT:
-            cls = lookup("initializers", identifier)
-            if cls is None:
-                raise unknown_identifier_error("initializer", identifier, ALL_OBJECTS_DICT)
-            return cls()
-        return ALL_OBJECTS_DICT[identifier]()
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return get_object("initializers", "initializer", ALL_OBJECTS_DICT, identifier, deserialize)
 
 
 def serialize(initializer):
     """``{"module": "keras.initializers", "class_name": ..., "config": ..., ...}``."""
-    from .registry import registered_name
-
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": registered_name(initializer)}
+    return serialize_object("keras.initializers", initializer)
 
 
 def deserialize(config, custom_objects=None):
     """The initializer saved by ``serialize`` (or a bare ``{"class_name", "config"}``)."""
     if isinstance(config, str):
         return get(config)
-    name = config.get("class_name")
-    cls = ALL_OBJECTS_DICT.get(name) or lookup("initializers", name,
-                                               config.get("registered_name"), custom_objects)
-    if cls is None:
-        raise unknown_identifier_error("initializer", name, ALL_OBJECTS_DICT)
+    cls = saved_class("initializers", "initializer", ALL_OBJECTS_DICT, config, custom_objects)
     return cls.from_config(config.get("config") or {})

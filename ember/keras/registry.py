@@ -1,8 +1,8 @@
 """The one registry of serializable classes: name -> class.
 
 Layers, models, losses, optimizers, metrics, regularizers, constraints, initializers and schedules
-register here when defined. Saving talks only to this registry and to ``get_config``/``from_config``,
-so loading a file never imports or executes anything it names.
+register here when defined. Saving talks only to this registry and to
+``get_config``/``from_config``, so loading a file never imports or executes anything it names.
 """
 
 _BUILTIN = {}  # (kind, class_name) -> class

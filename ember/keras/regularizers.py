@@ -17,8 +17,8 @@ import numpy as np
 from .. import ops
 from ..autograd.function import Function
 from ..ops._convert import to_tensor
-from .identifiers import unknown_identifier_error
-from .registry import builtin, lookup
+from .families import get_object, saved_class, serialize_object
+from .registry import builtin
 
 
 def _validate(value, name):
@@ -151,41 +151,21 @@ _STRING_DEFAULTS = {"l1_l2": (L1L2, {"l1": 0.01, "l2": 0.01})}
 
 def get(identifier):
     """A regularizer from a name (case-sensitive), a config dict, a class or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        if identifier in _STRING_DEFAULTS:
-            cls, kwargs = _STRING_DEFAULTS[identifier]
-            return cls(**kwargs)
-        cls = ALL_OBJECTS_DICT.get(identifier) or lookup("regularizers", identifier)
-        if cls is None:
-            raise unknown_identifier_error("regularizer", identifier,
-                                           list(ALL_OBJECTS_DICT) + list(_STRING_DEFAULTS))
-        return cls()
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    if isinstance(identifier, str) and identifier in _STRING_DEFAULTS:
+        cls, kwargs = _STRING_DEFAULTS[identifier]
+        return cls(**kwargs)
+    return get_object("regularizers", "regularizer", ALL_OBJECTS_DICT, identifier, deserialize,
+                      valid=list(ALL_OBJECTS_DICT) + list(_STRING_DEFAULTS))
 
 
 def serialize(regularizer):
     """``{"module": "keras.regularizers", "class_name": ..., "config": ..., ...}``."""
-    from .registry import registered_name
-
-    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": registered_name(regularizer)}
+    return serialize_object("keras.regularizers", regularizer)
 
 
 def deserialize(config, custom_objects=None):
     """The regularizer saved by ``serialize``."""
     if isinstance(config, str):
         return get(config)
-    name = config.get("class_name")
-    cls = ALL_OBJECTS_DICT.get(name) or lookup("regularizers", name,
-                                               config.get("registered_name"), custom_objects)
-    if cls is None:
-        raise unknown_identifier_error("regularizer", name, ALL_OBJECTS_DICT)
+    cls = saved_class("regularizers", "regularizer", ALL_OBJECTS_DICT, config, custom_objects)
     return cls.from_config(config.get("config") or {})

@@ -72,17 +72,18 @@ def _install_operators():
     """Give ``Tensor`` its Python operators and NumPy-style methods, all routed through ops."""
     e = _elementwise
     T = Tensor
-    T.__add__ = lambda a, b: e["add"](a, b)
+    # the op functions themselves where the tensor comes first: one call less per operator
+    T.__add__ = e["add"]
     T.__radd__ = lambda a, b: e["add"](b, a)
-    T.__sub__ = lambda a, b: e["subtract"](a, b)
+    T.__sub__ = e["subtract"]
     T.__rsub__ = lambda a, b: e["subtract"](b, a)
-    T.__mul__ = lambda a, b: e["multiply"](a, b)
+    T.__mul__ = e["multiply"]
     T.__rmul__ = lambda a, b: e["multiply"](b, a)
-    T.__truediv__ = lambda a, b: e["divide"](a, b)
+    T.__truediv__ = e["divide"]
     T.__rtruediv__ = lambda a, b: e["divide"](b, a)
-    T.__pow__ = lambda a, b: e["power"](a, b)
+    T.__pow__ = e["power"]
     T.__rpow__ = lambda a, b: e["power"](b, a)
-    T.__matmul__ = lambda a, b: matmul(a, b)
+    T.__matmul__ = matmul
     T.__rmatmul__ = lambda a, b: matmul(b, a)
     T.__neg__ = lambda a: e["negative"](a)
     T.__pos__ = lambda a: a

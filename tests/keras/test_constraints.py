@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers.config_checks import family_round_trip
 
 import ember
 from ember.keras import constraints
@@ -49,8 +50,4 @@ def test_identifiers_and_errors():
                                         constraints.UnitNorm(axis=1),
                                         constraints.MinMaxNorm(0.1, 0.9, 0.5, 1)])
 def test_config_round_trip(constraint):
-    config = constraint.get_config()
-    assert type(constraint).from_config(config).get_config() == config
-    serialized = constraints.serialize(constraint)
-    assert serialized["module"] == "keras.constraints"
-    assert constraints.deserialize(serialized).get_config() == config
+    family_round_trip(constraint, constraints, "keras.constraints")

@@ -25,7 +25,8 @@ def test_x_and_y_of_different_lengths(model):
 
 
 def test_wrong_input_width_names_layer_and_shapes(model):
-    with pytest.raises(ValueError, match=r'layer "dense" is incompatible.*value 4.*shape \(20, 5\)'):
+    with pytest.raises(ValueError,
+                       match=r'layer "dense" is incompatible.*value 4.*shape \(20, 5\)'):
         model.fit(np.ones((20, 5)), Y, verbose=0, batch_size=20)
 
 

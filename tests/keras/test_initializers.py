@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers.config_checks import family_round_trip
 
 import ember
 from ember.keras import initializers
@@ -114,12 +115,7 @@ def test_unknown_name_raises_with_a_suggestion():
     initializers.OrthogonalInitializer(gain=0.5), initializers.Identity(gain=2.0),
 ])
 def test_config_round_trip(initializer):
-    config = initializer.get_config()
-    rebuilt = type(initializer).from_config(config)
-    assert rebuilt.get_config() == config
-    serialized = initializers.serialize(initializer)
-    assert serialized["module"] == "keras.initializers"
-    assert initializers.deserialize(serialized).get_config() == config
+    family_round_trip(initializer, initializers, "keras.initializers")
 
 
 def test_glorot_uniform_config_is_keras_shaped():

@@ -5,6 +5,7 @@ reductions, identifiers and configs."""
 import numpy as np
 import pytest
 from helpers.checks import compare_with_torch, numeric_gradcheck
+from helpers.config_checks import family_round_trip
 
 import ember
 from ember.keras import losses
@@ -394,13 +395,7 @@ def test_probabilities_kind_and_from_logits():
     losses.LossFunctionWrapper(losses.mean_squared_error, name="wrapped"),
 ])
 def test_config_round_trip(loss):
-    config = loss.get_config()
-    rebuilt = type(loss).from_config(config)
-    assert rebuilt.get_config() == config
-    serialized = losses.serialize(loss)
-    assert serialized["module"] == "keras.losses"
-    again = losses.deserialize(serialized)
-    assert again.get_config() == config
+    again = family_round_trip(loss, losses, "keras.losses")
     y_true = LABELS if loss.probabilities_kind == "sparse" else BINARY
     np.testing.assert_allclose(again(y_true, PROBS).numpy(), loss(y_true, PROBS).numpy())
 

@@ -3,6 +3,7 @@ documented values, batch accumulation, identifiers and configs."""
 
 import numpy as np
 import pytest
+from helpers.config_checks import family_round_trip
 from sklearn import metrics as sk
 
 import ember
@@ -336,11 +337,7 @@ def test_resolve_accuracy_falls_back_on_the_loss_when_shapes_are_unknown():
     metrics.RecallAtPrecision(0.7, num_thresholds=5),
 ])
 def test_config_round_trip(metric):
-    config = metric.get_config()
-    assert type(metric).from_config(config).get_config() == config
-    serialized = metrics.serialize(metric)
-    assert serialized["module"] == "keras.metrics"
-    assert metrics.deserialize(serialized).get_config() == config
+    family_round_trip(metric, metrics, "keras.metrics")
 
 
 @pytest.mark.parametrize("make,message", [

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from helpers.checks import numeric_gradcheck
+from helpers.config_checks import family_round_trip
 
 import ember
 from ember.keras import regularizers
@@ -69,8 +70,4 @@ def test_identifiers():
                                          regularizers.L1L2(0.1, 0.3),
                                          regularizers.OrthogonalRegularizer(0.5, "columns")])
 def test_config_round_trip(regularizer):
-    config = regularizer.get_config()
-    assert type(regularizer).from_config(config).get_config() == config
-    serialized = regularizers.serialize(regularizer)
-    assert serialized["module"] == "keras.regularizers"
-    assert regularizers.deserialize(serialized).get_config() == config
+    family_round_trip(regularizer, regularizers, "keras.regularizers")

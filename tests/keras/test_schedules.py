@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers.config_checks import family_round_trip
 
 from ember.keras.optimizers import schedules
 
@@ -97,12 +98,7 @@ def test_errors(make, message):
     schedules.CosineDecayRestarts(0.1, 10, t_mul=1.5),
 ])
 def test_config_round_trip(schedule):
-    config = schedule.get_config()
-    rebuilt = type(schedule).from_config(config)
-    assert rebuilt.get_config() == config
-    serialized = schedules.serialize(schedule)
-    assert serialized["module"] == "keras.optimizers.schedules"
-    again = schedules.deserialize(serialized)
+    again = family_round_trip(schedule, schedules, "keras.optimizers.schedules")
     assert [again(s) for s in (0, 3, 12)] == [schedule(s) for s in (0, 3, 12)]
 
 

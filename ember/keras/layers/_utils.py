@@ -74,12 +74,19 @@ def resolve(family, identifier):
     return import_module(f"ember.keras.{family}").get(identifier)
 
 
+def dtype_name_config(config):
+    """A copy of a layer config whose ``dtype``, if Keras' DTypePolicy dict, is its dtype name."""
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
+    return config
+
+
 def serialize_layer(layer):
     """``{"module", "class_name", "config", "registered_name"}`` of a layer, as Keras writes."""
-    from ..registry import registered_name
+    from ..families import serialize_object
 
-    return {"module": "keras.layers", "class_name": type(layer).__name__,
-            "config": layer.get_config(), "registered_name": registered_name(layer)}
+    return serialize_object("keras.layers", layer)
 
 
 def deserialize_layer(config, custom_objects=None):

@@ -16,6 +16,7 @@ from ...ops import cast
 from .. import naming
 from ..keras_tensor import KerasTensor, flatten, is_symbolic, map_structure
 from ..registry import builtin
+from ._utils import dtype_name_config
 from .context import call_context
 from .input_spec import InputSpec, check_input_spec
 
@@ -406,10 +407,7 @@ class Layer:
     @classmethod
     def from_config(cls, config):
         """Re-create a layer from ``get_config()``'s output."""
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):  # Keras' DTypePolicy config
-            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
-        return cls(**config)
+        return cls(**dtype_name_config(config))
 
 
 # layers holding losses from the current outermost call; cleared when the next one starts

@@ -230,8 +230,45 @@ class Conv2DTranspose(BaseConv):
         return config
 
 
+class _DepthwiseConv(BaseConv):
+    """DepthwiseConv2D and SeparableConv2D: a depthwise kernel of ``depth_multiplier`` filters per
+    input channel, whose ``depthwise_*`` arguments BaseConv holds as ``kernel_*``."""
+
+    _RENAMED = (("kernel_initializer", "depthwise_initializer"),
+                ("kernel_regularizer", "depthwise_regularizer"),
+                ("kernel_constraint", "depthwise_constraint"))
+
+    def __init__(self, filters, kernel_size, strides, padding, data_format, dilation_rate,
+                 depth_multiplier, activation, use_bias, depthwise_initializer, bias_initializer,
+                 depthwise_regularizer, bias_regularizer, activity_regularizer,
+                 depthwise_constraint, bias_constraint, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate,
+                         activation=activation, use_bias=use_bias,
+                         kernel_initializer=depthwise_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=depthwise_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=depthwise_constraint, bias_constraint=bias_constraint,
+                         **kwargs)
+        self.depth_multiplier = check_positive_int(depth_multiplier, "depth_multiplier",
+                                                   type(self).__name__)
+
+    def depthwise_kernel_shape(self, channels):
+        return self.kernel_size + (channels, self.depth_multiplier)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        config["depth_multiplier"] = self.depth_multiplier
+        for old, new in self._RENAMED:
+            config[new] = config.pop(old)
+        return config
+
+
 @builtin("layers")
-class DepthwiseConv2D(BaseConv):
+class DepthwiseConv2D(_DepthwiseConv):
     """Each input channel convolved with its own ``depth_multiplier`` filters.
 
     The kernel is (kh, kw, in_channels, depth_multiplier), named "kernel" as in Keras 3.
@@ -247,23 +284,15 @@ class DepthwiseConv2D(BaseConv):
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros",
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(None, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate,
-                         activation=activation, use_bias=use_bias,
-                         kernel_initializer=depthwise_initializer,
-                         bias_initializer=bias_initializer,
-                         kernel_regularizer=depthwise_regularizer,
-                         bias_regularizer=bias_regularizer,
-                         activity_regularizer=activity_regularizer,
-                         kernel_constraint=depthwise_constraint, bias_constraint=bias_constraint,
-                         **kwargs)
-        self.depth_multiplier = check_positive_int(depth_multiplier, "depth_multiplier",
-                                                   "DepthwiseConv2D")
+        super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate,
+                         depth_multiplier, activation, use_bias, depthwise_initializer,
+                         bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
 
     def build(self, input_shape):
         self.check_rank(input_shape)
         channels = self.input_channels(input_shape)
-        shape = self.kernel_size + (channels, self.depth_multiplier)
+        shape = self.depthwise_kernel_shape(channels)
         self.kernel = self.add_weight(shape=shape, initializer=self.kernel_initializer,
                                       name="kernel", regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
@@ -279,18 +308,12 @@ class DepthwiseConv2D(BaseConv):
 
     def get_config(self):
         config = super().get_config()
-        for key in ("filters", "groups"):
-            config.pop(key)
-        config["depth_multiplier"] = self.depth_multiplier
-        for old, new in (("kernel_initializer", "depthwise_initializer"),
-                         ("kernel_regularizer", "depthwise_regularizer"),
-                         ("kernel_constraint", "depthwise_constraint")):
-            config[new] = config.pop(old)
+        config.pop("filters")
         return config
 
 
 @builtin("layers")
-class SeparableConv2D(BaseConv):
+class SeparableConv2D(_DepthwiseConv):
     """A depthwise convolution followed by a 1x1 (pointwise) convolution to ``filters``.
 
     Weights: depthwise_kernel (kh, kw, C, depth_multiplier), pointwise_kernel
@@ -308,18 +331,10 @@ class SeparableConv2D(BaseConv):
                  bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate,
-                         activation=activation, use_bias=use_bias,
-                         kernel_initializer=depthwise_initializer,
-                         bias_initializer=bias_initializer,
-                         kernel_regularizer=depthwise_regularizer,
-                         bias_regularizer=bias_regularizer,
-                         activity_regularizer=activity_regularizer,
-                         kernel_constraint=depthwise_constraint, bias_constraint=bias_constraint,
-                         **kwargs)
-        self.depth_multiplier = check_positive_int(depth_multiplier, "depth_multiplier",
-                                                   "SeparableConv2D")
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         depth_multiplier, activation, use_bias, depthwise_initializer,
+                         bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
         self.pointwise_initializer = resolve("initializers", pointwise_initializer)
         self.pointwise_regularizer = resolve("regularizers", pointwise_regularizer)
         self.pointwise_constraint = resolve("constraints", pointwise_constraint)
@@ -328,7 +343,7 @@ class SeparableConv2D(BaseConv):
         self.check_rank(input_shape)
         channels = self.input_channels(input_shape)
         self.depthwise_kernel = self.add_weight(
-            shape=self.kernel_size + (channels, self.depth_multiplier),
+            shape=self.depthwise_kernel_shape(channels),
             initializer=self.kernel_initializer, name="depthwise_kernel",
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.pointwise_kernel = self.add_weight(
@@ -348,12 +363,6 @@ class SeparableConv2D(BaseConv):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("groups")
-        config["depth_multiplier"] = self.depth_multiplier
-        for old, new in (("kernel_initializer", "depthwise_initializer"),
-                         ("kernel_regularizer", "depthwise_regularizer"),
-                         ("kernel_constraint", "depthwise_constraint")):
-            config[new] = config.pop(old)
         config.update({
             "pointwise_initializer": serialize("initializers", self.pointwise_initializer),
             "pointwise_regularizer": serialize("regularizers", self.pointwise_regularizer),

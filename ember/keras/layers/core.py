@@ -6,6 +6,7 @@ import numpy as np
 
 from ... import ops
 from ...ops.linalg import Dense as DenseOp
+from ..families import serialize_object
 from ..registry import builtin
 from .base import Layer
 from .input_spec import InputSpec
@@ -20,10 +21,7 @@ def _serialize(obj):
     if isinstance(obj, str):
         return obj
     if hasattr(obj, "get_config") and not isinstance(obj, type):
-        from ..registry import registered_name
-
-        return {"module": f"keras.{_family(obj)}", "class_name": type(obj).__name__,
-                "config": obj.get_config(), "registered_name": registered_name(obj)}
+        return serialize_object(f"keras.{_family(obj)}", obj)
     return getattr(obj, "__name__", str(obj))
 
 
@@ -53,7 +51,8 @@ class Dense(Layer):
         from .. import activations, regularizers
 
         if not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"Dense: `units` must be a positive integer. Received: units={units!r}")
+            raise ValueError("Dense: `units` must be a positive integer. "
+                             f"Received: units={units!r}")
         self.units = int(units)
         self.activation = activations.get(activation)
         self._activation_name = activations.serialize(self.activation)

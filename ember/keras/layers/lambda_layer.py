@@ -8,6 +8,7 @@ Its config stores the function's name (``{"module", "class_name": "function", "c
 import inspect
 
 from ..registry import builtin
+from ._utils import dtype_name_config
 from .base import Layer
 
 
@@ -77,9 +78,7 @@ class Lambda(Layer):
         shape = config.get("output_shape")
         if isinstance(shape, dict):
             config["output_shape"] = _resolve_function(shape, custom_objects)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
-        return cls(**config)
+        return cls(**dtype_name_config(config))
 
 
 def _parameters(function):

@@ -14,7 +14,15 @@ from ...autograd.variable import Variable
 from ...ops._convert import constant
 from ...ops.kernels.recurrent import RECURRENT_ACTIVATIONS, gru, lstm, simple_rnn
 from ..registry import builtin
-from ._utils import as_tensor, deserialize_layer, mask_array, resolve, serialize, serialize_layer
+from ._utils import (
+    as_tensor,
+    deserialize_layer,
+    dtype_name_config,
+    mask_array,
+    resolve,
+    serialize,
+    serialize_layer,
+)
 from .base import Layer, _call_flags
 from .input_spec import InputSpec
 from .rnn_cells import DropoutRNNCell, GRUCell, LSTMCell, SimpleRNNCell
@@ -227,9 +235,7 @@ class RNN(Layer):
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         cell = deserialize_layer(config.pop("cell"), custom_objects)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
-        return cls(cell, **config)
+        return cls(cell, **dtype_name_config(config))
 
 
 # ----- the fused layers -------------------------------------------------------------------------
@@ -289,10 +295,7 @@ class _FusedRNN(RNN):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
-        return cls(**config)
+        return cls(**dtype_name_config(config))
 
 
 _COMMON = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",

@@ -194,8 +194,20 @@ class SimpleRNNCell(_Cell):
         return out, [out]
 
 
+class _GatedCell(_Cell):
+    """LSTMCell and GRUCell: gates use ``recurrent_activation``; Keras 2's ``implementation``
+    argument is accepted and ignored."""
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", **kwargs):
+        kwargs.pop("implementation", None)
+        super().__init__(units, activation=activation, **kwargs)
+        from .. import activations
+
+        self.recurrent_activation = activations.get(recurrent_activation)
+
+
 @builtin("layers")
-class LSTMCell(_Cell):
+class LSTMCell(_GatedCell):
     """One LSTM step; kernel (features, 4 units), gates in Keras' order i, f, c, o.
 
     ``unit_forget_bias=True`` initializes the forget gate's bias to ones.
@@ -211,14 +223,10 @@ class LSTMCell(_Cell):
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, **kwargs):
-        kwargs.pop("implementation", None)
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
+        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
+                         use_bias=use_bias, kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer, **kwargs)
-        from .. import activations
-
-        self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     @property
@@ -252,7 +260,7 @@ class LSTMCell(_Cell):
 
 
 @builtin("layers")
-class GRUCell(_Cell):
+class GRUCell(_GatedCell):
     """One GRU step; kernel (features, 3 units), gates z, r, h; with ``reset_after=True`` (the
     default) the bias is (2, 3 units): input and recurrent biases, and the reset gate applies
     after the recurrent matmul (as cuDNN and PyTorch)."""
@@ -267,14 +275,10 @@ class GRUCell(_Cell):
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", reset_after=True, **kwargs):
-        kwargs.pop("implementation", None)
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
+        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
+                         use_bias=use_bias, kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer, **kwargs)
-        from .. import activations
-
-        self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = bool(reset_after)
 
     def bias_shape(self):

@@ -2,7 +2,14 @@
 
 from ... import ops
 from ..registry import builtin
-from ._utils import as_tensor, deserialize_layer, mask_array, mask_tensor, serialize_layer
+from ._utils import (
+    as_tensor,
+    deserialize_layer,
+    dtype_name_config,
+    mask_array,
+    mask_tensor,
+    serialize_layer,
+)
 from .base import Layer, _call_flags
 
 
@@ -25,9 +32,7 @@ class Wrapper(Layer):
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         layer = deserialize_layer(config.pop("layer"), custom_objects)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
-        return cls(layer, **config)
+        return cls(layer, **dtype_name_config(config))
 
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -165,9 +170,7 @@ class Bidirectional(Layer):
         backward = config.pop("backward_layer", None)
         if backward is not None:
             backward = deserialize_layer(backward, custom_objects)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
-        return cls(layer, backward_layer=backward, **config)
+        return cls(layer, backward_layer=backward, **dtype_name_config(config))
 
 
 @builtin("layers")

@@ -8,8 +8,9 @@
 'sparse'
 """
 
+from ..families import saved_class, serialize_object
 from ..identifiers import unknown_identifier_error
-from ..registry import lookup, registered_name
+from ..registry import lookup
 from .base import (
     Loss,
     LossFunctionWrapper,
@@ -127,24 +128,34 @@ def get(identifier):
                      "config dict, a Loss or a function(y_true, y_pred).")
 
 
+def labels_kind(y_true_shape, y_pred_shape):
+    """Keras' shape rule for ``"crossentropy"`` and ``"accuracy"``: ``"binary"`` when y_pred has
+    one value per sample (shape (..., 1)), ``"sparse"`` when y_true has one label per sample
+    (a lower rank than y_pred, or a last axis of 1 while y_pred's is larger), else
+    ``"categorical"`` (the values of ``Loss.probabilities_kind``)."""
+    y_true_shape, y_pred_shape = tuple(y_true_shape), tuple(y_pred_shape)
+    if y_pred_shape[-1] == 1:
+        return "binary"
+    if len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1):
+        return "sparse"
+    return "categorical"
+
+
+_CROSSENTROPY_CLASSES = {"binary": BinaryCrossentropy, "sparse": SparseCategoricalCrossentropy,
+                         "categorical": CategoricalCrossentropy}
+
+
 def resolve_crossentropy(y_true_shape, y_pred_shape):
-    """The loss class Keras picks for ``"crossentropy"``/``"ce"`` from the shapes: binary when
-    y_pred has one value per sample, sparse when y_true has one label per sample, else
-    categorical."""
-    is_binary = y_pred_shape[-1] == 1
-    is_sparse = len(y_true_shape) < len(y_pred_shape) or (
-        y_true_shape[-1] == 1 and y_pred_shape[-1] > 1)
-    if is_binary:
-        return BinaryCrossentropy
-    return SparseCategoricalCrossentropy if is_sparse else CategoricalCrossentropy
+    """The loss class Keras picks for ``"crossentropy"``/``"ce"`` from the shapes (see
+    ``labels_kind``)."""
+    return _CROSSENTROPY_CLASSES[labels_kind(y_true_shape, y_pred_shape)]
 
 
 def serialize(loss):
     """Keras' format: a ``Loss`` as ``{"module": "keras.losses", "class_name", "config", ...}``;
     a built-in function as ``{"module": "builtins", "class_name": "function", ...}``."""
     if isinstance(loss, Loss):
-        return {"module": "keras.losses", "class_name": type(loss).__name__,
-                "config": loss.get_config(), "registered_name": registered_name(loss)}
+        return serialize_object("keras.losses", loss)
     name = getattr(loss, "__name__", None)
     if name in FUNCTIONS and FUNCTIONS[name] is loss:
         return {"module": "builtins", "class_name": "function", "config": name,
@@ -175,10 +186,7 @@ def deserialize(config, custom_objects=None):
     name = config.get("class_name")
     if name == "function":
         return LossFunctionWrapper(deserialize_function(config, custom_objects))
-    cls = CLASSES.get(name) or lookup("losses", name, config.get("registered_name"),
-                                      custom_objects)
-    if cls is None:
-        raise unknown_identifier_error("loss", name, CLASSES)
+    cls = saved_class("losses", "loss", CLASSES, config, custom_objects)
     inner = dict(config.get("config") or {})
     if cls is LossFunctionWrapper or "fn" in inner:
         if "fn" in inner:

@@ -227,3 +227,17 @@ class _BuiltinWrapper(LossFunctionWrapper):
         config = Loss.get_config(self)
         config.update({key: getattr(self, key) for key in self._config_keys})
         return config
+
+
+def builtin_loss_class(name, fn, default_name, doc):
+    """A built-in ``Loss`` class around ``fn`` whose only arguments are reduction, name, dtype
+    (``MeanSquaredError``, ``Hinge``...), registered under ``name`` in ``fn``'s module."""
+
+    class Simple(_BuiltinWrapper):
+        def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
+            super().__init__(fn, name, reduction, dtype)
+
+    Simple.__name__ = Simple.__qualname__ = name
+    Simple.__module__ = fn.__module__
+    Simple.__doc__ = doc
+    return builtin("losses")(Simple)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ... import ops
 from ..registry import builtin
-from .base import _BuiltinWrapper, as_prediction, as_target
+from .base import _BuiltinWrapper, as_prediction, as_target, builtin_loss_class
 
 EPSILON = 1e-7
 
@@ -81,23 +81,14 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return 1.0 - intersection / (intersection + fp * alpha + fn * beta + EPSILON)
 
 
-def _simple(name, fn, default_name, doc):
-    class Simple(_BuiltinWrapper):
-        def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
-            super().__init__(fn, name, reduction, dtype)
-
-    Simple.__name__ = Simple.__qualname__ = name
-    Simple.__doc__ = doc
-    return builtin("losses")(Simple)
-
-
-Hinge = _simple("Hinge", hinge, "hinge", "Hinge loss for -1/1 (or 0/1) labels.")
-SquaredHinge = _simple("SquaredHinge", squared_hinge, "squared_hinge", "Squared hinge loss.")
-CategoricalHinge = _simple("CategoricalHinge", categorical_hinge, "categorical_hinge",
-                           "Hinge loss for one-hot labels.")
-KLDivergence = _simple("KLDivergence", kl_divergence, "kl_divergence",
-                       "Kullback-Leibler divergence (``kld``).")
-Poisson = _simple("Poisson", poisson, "poisson", "Poisson negative log-likelihood.")
+Hinge = builtin_loss_class("Hinge", hinge, "hinge", "Hinge loss for -1/1 (or 0/1) labels.")
+SquaredHinge = builtin_loss_class("SquaredHinge", squared_hinge, "squared_hinge",
+                                  "Squared hinge loss.")
+CategoricalHinge = builtin_loss_class("CategoricalHinge", categorical_hinge, "categorical_hinge",
+                                      "Hinge loss for one-hot labels.")
+KLDivergence = builtin_loss_class("KLDivergence", kl_divergence, "kl_divergence",
+                                  "Kullback-Leibler divergence (``kld``).")
+Poisson = builtin_loss_class("Poisson", poisson, "poisson", "Poisson negative log-likelihood.")
 
 
 @builtin("losses")

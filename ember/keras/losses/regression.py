@@ -14,7 +14,13 @@ import numpy as np
 from ... import ops
 from ...autograd.function import Function
 from ..registry import builtin
-from .base import _BuiltinWrapper, as_prediction, as_target, squeeze_or_expand_to_same_rank
+from .base import (
+    _BuiltinWrapper,
+    as_prediction,
+    as_target,
+    builtin_loss_class,
+    squeeze_or_expand_to_same_rank,
+)
 
 EPSILON = 1e-7
 
@@ -97,27 +103,19 @@ def log_cosh(y_true, y_pred):
     return ops.mean(x + ops.softplus(x * -2.0) - math.log(2.0), axis=-1)
 
 
-def _simple(name, fn, default_name, doc):
-    class Simple(_BuiltinWrapper):
-        def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
-            super().__init__(fn, name, reduction, dtype)
-
-    Simple.__name__ = Simple.__qualname__ = name
-    Simple.__doc__ = doc
-    return builtin("losses")(Simple)
-
-
-MeanSquaredError = _simple("MeanSquaredError", mean_squared_error, "mean_squared_error",
-                           "Mean of squared errors (``mse``).")
-MeanAbsoluteError = _simple("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error",
-                            "Mean of absolute errors (``mae``).")
-MeanAbsolutePercentageError = _simple(
+MeanSquaredError = builtin_loss_class(
+    "MeanSquaredError", mean_squared_error, "mean_squared_error",
+    "Mean of squared errors (``mse``).")
+MeanAbsoluteError = builtin_loss_class(
+    "MeanAbsoluteError", mean_absolute_error, "mean_absolute_error",
+    "Mean of absolute errors (``mae``).")
+MeanAbsolutePercentageError = builtin_loss_class(
     "MeanAbsolutePercentageError", mean_absolute_percentage_error,
     "mean_absolute_percentage_error", "Mean absolute percentage error (``mape``).")
-MeanSquaredLogarithmicError = _simple(
+MeanSquaredLogarithmicError = builtin_loss_class(
     "MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
     "mean_squared_logarithmic_error", "Mean squared logarithmic error (``msle``).")
-LogCosh = _simple("LogCosh", log_cosh, "log_cosh", "Logarithm of the hyperbolic cosine.")
+LogCosh = builtin_loss_class("LogCosh", log_cosh, "log_cosh", "Logarithm of the hyperbolic cosine.")
 
 
 @builtin("losses")

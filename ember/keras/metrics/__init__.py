@@ -12,9 +12,11 @@ class to use.
 'SparseCategoricalAccuracy'
 """
 
+from ..families import saved_class, serialize_object
 from ..identifiers import unknown_identifier_error
+from ..losses import labels_kind
 from ..naming import to_snake_case
-from ..registry import lookup, registered_name
+from ..registry import lookup
 from .accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -113,12 +115,8 @@ def get(identifier):
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
 
 
-def _is_binary_or_sparse(y_true_shape, y_pred_shape):
-    y_true_shape, y_pred_shape = tuple(y_true_shape), tuple(y_pred_shape)
-    is_binary = y_pred_shape[-1] == 1
-    is_sparse = len(y_true_shape) < len(y_pred_shape) or (
-        y_true_shape[-1] == 1 and y_pred_shape[-1] > 1)
-    return is_binary, is_sparse
+_ACCURACY_CLASSES = {"binary": BinaryAccuracy, "sparse": SparseCategoricalAccuracy,
+                     "categorical": CategoricalAccuracy}
 
 
 def resolve_accuracy(y_true_shape, y_pred_shape, loss=None):
@@ -136,12 +134,8 @@ def resolve_accuracy(y_true_shape, y_pred_shape, loss=None):
     if y_true_shape is None or y_pred_shape is None or not len(y_pred_shape) \
             or not len(y_true_shape):
         kind = getattr(loss, "probabilities_kind", None)
-        return {"binary": BinaryAccuracy, "sparse": SparseCategoricalAccuracy,
-                "categorical": CategoricalAccuracy}.get(kind, Accuracy)
-    is_binary, is_sparse = _is_binary_or_sparse(y_true_shape, y_pred_shape)
-    if is_binary:
-        return BinaryAccuracy
-    return SparseCategoricalAccuracy if is_sparse else CategoricalAccuracy
+        return _ACCURACY_CLASSES.get(kind, Accuracy)
+    return _ACCURACY_CLASSES[labels_kind(y_true_shape, y_pred_shape)]
 
 
 def resolve_crossentropy(y_true_shape, y_pred_shape, loss=None):
@@ -155,19 +149,15 @@ def resolve_crossentropy(y_true_shape, y_pred_shape, loss=None):
 
 def serialize(metric):
     """``{"module": "keras.metrics", "class_name": ..., "config": ..., ...}``."""
-    return {"module": "keras.metrics", "class_name": type(metric).__name__,
-            "config": metric.get_config(), "registered_name": registered_name(metric)}
+    return serialize_object("keras.metrics", metric)
 
 
 def deserialize(config, custom_objects=None):
     """The metric saved by ``serialize``."""
     if isinstance(config, str):
         return get(config)
-    name = config.get("class_name")
-    cls = ALL_OBJECTS_DICT.get(name) or lookup("metrics", name, config.get("registered_name"),
-                                               custom_objects)
-    if cls is None:
-        raise unknown_identifier_error("metric", name, _STRING_NAMES)
+    cls = saved_class("metrics", "metric", ALL_OBJECTS_DICT, config, custom_objects,
+                      valid=_STRING_NAMES)
     return cls.from_config(dict(config.get("config") or {}))
 
 

@@ -8,8 +8,9 @@ Names are case-insensitive, as in Keras (``"Adam"``, ``"adam"``, ``"ADAM"``).
 'adam'
 """
 
+from ..families import serialize_object
 from ..identifiers import unknown_identifier_error
-from ..registry import lookup, registered_name
+from ..registry import lookup
 from . import schedules
 from .adam import Adam, Adamax, AdamW, Nadam
 from .base import LearningRate, Optimizer
@@ -43,8 +44,7 @@ def get(identifier):
 
 def serialize(optimizer):
     """``{"module": "keras.optimizers", "class_name": ..., "config": ..., ...}``."""
-    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
-            "config": optimizer.get_config(), "registered_name": registered_name(optimizer)}
+    return serialize_object("keras.optimizers", optimizer)
 
 
 def deserialize(config, custom_objects=None):

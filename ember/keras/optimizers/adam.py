@@ -11,18 +11,38 @@ import math
 import numpy as np
 
 from ..registry import builtin
-from .base import Optimizer
-
-_COMMON = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
-           "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps")
+from .base import Optimizer, common_arguments
 
 
-def _common(local):
-    return {key: local[key] for key in _COMMON}
+class _AdamBase(Optimizer):
+    """What Adam, Adamax and Nadam share: ``beta_1``, ``beta_2``, ``epsilon`` and the moment
+    updates, written in place with the scratch array ``t``."""
+
+    def __init__(self, learning_rate, beta_1, beta_2, epsilon, name, **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def _update_first_moment(self, g, m, t):
+        """``m += (g - m)(1 - beta_1)``."""
+        np.subtract(g, m, out=t)
+        t *= 1.0 - self.beta_1
+        m += t
+
+    def _update_second_moment(self, g, v, t):
+        """``v += (g**2 - v)(1 - beta_2)``."""
+        np.square(g, out=t)
+        t -= v
+        t *= 1.0 - self.beta_2
+        v += t
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
+        return config
 
 
 @builtin("optimizers")
-class Adam(Optimizer):
+class Adam(_AdamBase):
     """``m += (g - m)(1 - b1); v += (g**2 - v)(1 - b2);
     w -= lr * sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)``.
     Defaults: lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False."""
@@ -32,8 +52,9 @@ class Adam(Optimizer):
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name="adam", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **_common(locals()), **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name,
+                         **common_arguments(locals()), **kwargs)
+        self.amsgrad = amsgrad
 
     def _slot_specs(self):
         specs = [("momentum", 0.0), ("velocity", 0.0)]
@@ -45,13 +66,8 @@ class Adam(Optimizer):
 
     def _update(self, w, g, slots, c, tmp):
         m, v, t = slots["momentum"], slots["velocity"], tmp[0]
-        np.subtract(g, m, out=t)
-        t *= 1.0 - self.beta_1
-        m += t
-        np.square(g, out=t)
-        t -= v
-        t *= 1.0 - self.beta_2
-        v += t
+        self._update_first_moment(g, m, t)
+        self._update_second_moment(g, v, t)
         if self.amsgrad:
             v_hat = slots["velocity_hat"]
             np.maximum(v_hat, v, out=v_hat)
@@ -64,8 +80,7 @@ class Adam(Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                       "amsgrad": self.amsgrad})
+        config["amsgrad"] = self.amsgrad
         return config
 
 
@@ -79,7 +94,7 @@ class AdamW(Adam):
                  ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name="adamw", **kwargs):
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
-                         epsilon=epsilon, amsgrad=amsgrad, name=name, **_common(locals()),
+                         epsilon=epsilon, amsgrad=amsgrad, name=name, **common_arguments(locals()),
                          **kwargs)
         if self.weight_decay is None:
             raise ValueError("Argument `weight_decay` must be a float. Received: "
@@ -87,7 +102,7 @@ class AdamW(Adam):
 
 
 @builtin("optimizers")
-class Adamax(Optimizer):
+class Adamax(_AdamBase):
     """``m += (g - m)(1 - b1); u = max(b2 * u, |g|); w -= lr * m / ((1 - b1**t)(u + eps))``."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
@@ -95,8 +110,8 @@ class Adamax(Optimizer):
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
                  loss_scale_factor=None, gradient_accumulation_steps=None, name="adamax",
                  **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **_common(locals()), **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name,
+                         **common_arguments(locals()), **kwargs)
 
     def _slot_specs(self):
         return [("momentum", 0.0), ("norm", 0.0)]
@@ -106,9 +121,7 @@ class Adamax(Optimizer):
 
     def _update(self, w, g, slots, c, tmp):
         m, u, t = slots["momentum"], slots["norm"], tmp[0]
-        np.subtract(g, m, out=t)
-        t *= 1.0 - self.beta_1
-        m += t
+        self._update_first_moment(g, m, t)
         u *= self.beta_2
         np.abs(g, out=t)
         np.maximum(u, t, out=u)
@@ -117,14 +130,9 @@ class Adamax(Optimizer):
         t *= c["scale"]
         w -= t
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
-
 
 @builtin("optimizers")
-class Nadam(Optimizer):
+class Nadam(_AdamBase):
     """Adam with Nesterov momentum and Keras' momentum schedule ``u_t = b1 (1 - 0.5 * 0.96**t)``."""
 
     _scratch_count = 2
@@ -134,8 +142,8 @@ class Nadam(Optimizer):
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
                  loss_scale_factor=None, gradient_accumulation_steps=None, name="nadam",
                  **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **_common(locals()), **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name,
+                         **common_arguments(locals()), **kwargs)
         self._u_product = None
 
     def _slot_specs(self):
@@ -159,13 +167,8 @@ class Nadam(Optimizer):
 
     def _update(self, w, g, slots, c, tmp):
         m, v, (t, t2) = slots["momentum"], slots["velocity"], tmp
-        np.subtract(g, m, out=t)
-        t *= 1.0 - self.beta_1
-        m += t
-        np.square(g, out=t)
-        t -= v
-        t *= 1.0 - self.beta_2
-        v += t
+        self._update_first_moment(g, m, t)
+        self._update_second_moment(g, v, t)
         np.multiply(m, c["m_scale"], out=t)
         np.multiply(g, c["g_scale"], out=t2)
         t += t2  # m_hat
@@ -175,8 +178,3 @@ class Nadam(Optimizer):
         t /= t2
         t *= c["lr"]
         w -= t
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config

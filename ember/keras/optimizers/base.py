@@ -47,6 +47,17 @@ def _number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+# Keras' arguments that every optimizer's constructor takes and hands on to ``Optimizer``.
+COMMON_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema",
+                    "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                    "gradient_accumulation_steps")
+
+
+def common_arguments(arguments):
+    """The common arguments out of a subclass constructor's ``locals()``."""
+    return {key: arguments[key] for key in COMMON_ARGUMENTS}
+
+
 class Optimizer(StepMixin):
     """Base optimizer; see the module docstring. Keras' common arguments:
 

@@ -10,14 +10,7 @@ Keras' epsilon sits inside the square root for all three.
 import numpy as np
 
 from ..registry import builtin
-from .base import Optimizer
-
-_COMMON = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
-           "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps")
-
-
-def _common(local):
-    return {key: local[key] for key in _COMMON}
+from .base import Optimizer, common_arguments
 
 
 @builtin("optimizers")
@@ -33,7 +26,8 @@ class RMSprop(Optimizer):
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
                  loss_scale_factor=None, gradient_accumulation_steps=None, name="rmsprop",
                  **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **_common(locals()), **kwargs)
+        super().__init__(learning_rate=learning_rate, name=name, **common_arguments(locals()),
+                         **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
     def _slot_specs(self):
@@ -89,7 +83,8 @@ class Adagrad(Optimizer):
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
                  loss_scale_factor=None, gradient_accumulation_steps=None, name="adagrad",
                  **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **_common(locals()), **kwargs)
+        super().__init__(learning_rate=learning_rate, name=name, **common_arguments(locals()),
+                         **kwargs)
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon
 
@@ -124,7 +119,8 @@ class Adadelta(Optimizer):
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
                  ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name="adadelta", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **_common(locals()), **kwargs)
+        super().__init__(learning_rate=learning_rate, name=name, **common_arguments(locals()),
+                         **kwargs)
         self.rho, self.epsilon = rho, epsilon
 
     def _slot_specs(self):

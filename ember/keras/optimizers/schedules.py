@@ -8,8 +8,8 @@
 
 import math
 
-from ..identifiers import unknown_identifier_error
-from ..registry import builtin, lookup
+from ..families import saved_class, serialize_object
+from ..registry import builtin
 
 
 class LearningRateSchedule:
@@ -37,26 +37,35 @@ def _step(step):
     return float(getattr(step, "data", step))
 
 
-@builtin("schedules")
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored with staircase)."""
+class _RateDecay(LearningRateSchedule):
+    """ExponentialDecay and InverseTimeDecay: ``decay_rate`` applied over ``step / decay_steps``
+    (floored with ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         _positive_steps(decay_steps, "decay_steps")
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
 
-    def __call__(self, step):
+    def _progress(self, step):
         p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
+        return math.floor(p) if self.staircase else p
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
+
+
+@builtin("schedules")
+class ExponentialDecay(_RateDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored with staircase)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def __call__(self, step):
+        return self.initial_learning_rate * self.decay_rate ** self._progress(step)
 
 
 @builtin("schedules")
@@ -112,26 +121,16 @@ class PolynomialDecay(LearningRateSchedule):
 
 
 @builtin("schedules")
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (floored with
     staircase)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        _positive_steps(decay_steps, "decay_steps")
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate / (1 + self.decay_rate * self._progress(step))
 
 
 @builtin("schedules")
@@ -204,17 +203,11 @@ ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
 
 def serialize(schedule):
     """``{"module": "keras.optimizers.schedules", "class_name", "config", "registered_name"}``."""
-    from ..registry import registered_name
-
-    return {"module": "keras.optimizers.schedules", "class_name": type(schedule).__name__,
-            "config": schedule.get_config(), "registered_name": registered_name(schedule)}
+    return serialize_object("keras.optimizers.schedules", schedule)
 
 
 def deserialize(config, custom_objects=None):
     """The schedule saved by ``serialize``."""
-    name = config.get("class_name")
-    cls = ALL_OBJECTS_DICT.get(name) or lookup("schedules", name, config.get("registered_name"),
-                                               custom_objects)
-    if cls is None:
-        raise unknown_identifier_error("learning rate schedule", name, ALL_OBJECTS_DICT)
+    cls = saved_class("schedules", "learning rate schedule", ALL_OBJECTS_DICT, config,
+                      custom_objects)
     return cls.from_config(config.get("config") or {})

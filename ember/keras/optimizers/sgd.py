@@ -11,7 +11,7 @@ array([0.9, 1.9], dtype=float32)
 import numpy as np
 
 from ..registry import builtin
-from .base import Optimizer
+from .base import Optimizer, common_arguments
 
 
 @builtin("optimizers")
@@ -23,12 +23,8 @@ class SGD(Optimizer):
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
                  ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name="SGD", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, weight_decay=weight_decay,
-                         clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm,
-                         use_ema=use_ema, ema_momentum=ema_momentum,
-                         ema_overwrite_frequency=ema_overwrite_frequency,
-                         loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, **kwargs)
+        super().__init__(learning_rate=learning_rate, name=name, **common_arguments(locals()),
+                         **kwargs)
         if (not isinstance(momentum, (int, float)) or isinstance(momentum, bool)
                 or momentum < 0 or momentum > 1):
             raise ValueError("`momentum` must be a float between [0, 1]. "

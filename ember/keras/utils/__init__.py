@@ -47,5 +47,5 @@ def get_custom_objects():
     return _CUSTOM
 
 
-__all__ = ["Progbar", "get_custom_objects", "normalize", "register_keras_serializable", "set_random_seed",
-           "to_categorical"]
+__all__ = ["Progbar", "get_custom_objects", "normalize", "register_keras_serializable",
+           "set_random_seed", "to_categorical"]

@@ -82,6 +82,14 @@ def offset_slices(out_hw, window, strides, dilation):
             yield a, b, (slice(None), rows, cols)
 
 
+def batch_chunks(x, target_bytes=1 << 20):
+    """Slices of ``x``'s first axis, each covering about ``target_bytes`` (at least one item):
+    ops that make several passes over an array run them chunk by chunk, in cache."""
+    n = x.shape[0]
+    step = max(1, target_bytes // max(1, x[:1].nbytes))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
 def crop(x, pads):
     (top, bottom), (left, right) = pads
     return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right]
@@ -105,6 +113,52 @@ def col2im(cols, padded_shape, strides, dilation):
     return out
 
 
+# With fewer channels per group than this, im2col copies one shifted image per kernel offset
+# (long contiguous runs) instead of copying the window view (runs of kw * channels floats).
+FEW_CHANNELS = 4
+
+
+def im2col(xp, out_hw, window, strides, dilation, groups, ones=False):
+    """The (G, M, K) window matrix of a padded (N, Hp, Wp, C) input: M = N * oh * ow output
+    pixels, K = kh * kw * C / G window values ordered (kh, kw, channel), as the kernel is.
+
+    With ``ones`` a column of ones follows (K + 1 columns): a bias row appended to the weights
+    then adds the bias inside the GEMM, and the kernel-gradient GEMM yields the bias gradient.
+    """
+    n, c = xp.shape[0], xp.shape[-1]
+    cg, m = c // groups, n * out_hw[0] * out_hw[1]
+    k = window[0] * window[1] * cg
+    if cg >= FEW_CHANNELS:
+        view = windows(xp, out_hw, window, strides, dilation, groups)  # (N, oh, ow, kh, kw, G, cg)
+        cols = np.empty((groups, n, *out_hw, k + ones), xp.dtype)
+        cols[..., :k].reshape(groups, n, *out_hw, *window, cg)[...] = view.transpose(
+            5, 0, 1, 2, 3, 4, 6)
+        if ones:
+            cols[..., k] = 1
+        return cols.reshape(groups, m, k + ones)
+    rows = np.empty((groups, k + ones, n, *out_hw), xp.dtype)  # (G, K [+ 1], N, oh, ow)
+    shifted_rows = rows[:, :k].reshape(groups, *window, cg, n, *out_hw)
+    for a, b, where in offset_slices(out_hw, window, strides, dilation):
+        shifted = xp[where].reshape(n, *out_hw, groups, cg)
+        shifted_rows[:, a, b] = shifted.transpose(3, 4, 0, 1, 2)
+    if ones:
+        rows[:, k] = 1
+    return rows.reshape(groups, k + ones, m).transpose(0, 2, 1)  # a transposed view for BLAS
+
+
+def sum_rows(a):
+    """``a.sum(axis=0)`` of a C-contiguous (M, C) array with few columns, several times faster:
+    NumPy reduces a tall, narrow array one short row at a time, so fold rows into ~1024 columns
+    first."""
+    m, c = a.shape
+    fold = max(1, 1024 // max(c, 1))
+    while fold > 1 and m % fold:
+        fold //= 2
+    if fold == 1 or not a.flags.c_contiguous:
+        return a.sum(axis=0)
+    return a.reshape(m // fold, fold * c).sum(axis=0).reshape(fold, c).sum(axis=0)
+
+
 def _gemm(a, b):
     """Batched matrix product over groups; one plain 2-D GEMM when there is a single group
     (NumPy's batched path is markedly slower for a batch of one with strided operands)."""
@@ -117,25 +171,32 @@ def _gemm(a, b):
 
 
 class Conv(Function):
-    """Grouped 2-D convolution (conv1d runs through it with a height of 1)."""
+    """Grouped 2-D convolution (conv1d runs through it with a height of 1).
+
+    Forward: im2col and one GEMM per group. Backward: the kernel gradient is one GEMM on the
+    saved window matrix; the input gradient is one small GEMM per kernel offset, each added
+    straight into the shifted input region it came from (no (M, K) column gradient to scatter).
+    """
 
     def forward(self, x, kernel, bias=None, *, strides, dilation, pads, groups):
         self.squeeze = x.ndim == 3
         if self.squeeze:  # (N, W, C) as (N, 1, W, C)
             x, kernel = x[:, None], kernel[None]
         kh, kw, cg, o = kernel.shape
-        g, og = groups, o // groups
         xp = pad_spatial(x, pads)
         n = x.shape[0]
         oh, ow = (output_size(x.shape[1 + i], kernel.shape[i], strides[i], dilation[i], pads[i])
                   for i in range(2))
-        view = windows(xp, (oh, ow), (kh, kw), strides, dilation, g)  # (N, oh, ow, kh, kw, G, cg)
-        cols = np.ascontiguousarray(view.transpose(5, 0, 1, 2, 3, 4, 6))
-        cols = cols.reshape(g, n * oh * ow, kh * kw * cg)  # (G, M, K)
-        weights = kernel.reshape(kh, kw, cg, g, og).transpose(3, 0, 1, 2, 4).reshape(g, -1, og)
+        # the bias rides in the GEMM as a row of the weights against a column of ones
+        self.fold = bias is not None and x.dtype == kernel.dtype == bias.dtype
+        cols = im2col(xp, (oh, ow), (kh, kw), strides, dilation, groups, self.fold)  # (G, M, K)
+        weights = kernel.reshape(kh * kw * cg, groups, o // groups).transpose(1, 0, 2)  # (G, K, og)
+        if self.fold:
+            weights = np.concatenate([weights, bias.reshape(groups, 1, o // groups)], axis=1)
         out = _gemm(cols, weights)  # (G, M, og): one GEMM per group
-        out = out.transpose(1, 0, 2).reshape(n, oh, ow, o)
-        if bias is not None:
+        out = out[0] if groups == 1 else out.transpose(1, 0, 2)
+        out = out.reshape(n, oh, ow, o)
+        if bias is not None and not self.fold:
             out += bias
         self.cols, self.weights = cols, weights
         self.geometry = (xp.shape, (n, oh, ow), strides, dilation, pads)
@@ -148,26 +209,42 @@ class Conv(Function):
             g = g[:, None]
         padded_shape, (n, oh, ow), strides, dilation, pads = self.geometry
         kh, kw, cg, o = self.kernel_shape
+        k = kh * kw * cg
         groups = self.weights.shape[0]
         dx_type, dk_type, db_type = self.dtypes
-        g3 = g.reshape(n * oh * ow, groups, o // groups).transpose(1, 0, 2)  # (G, M, og)
+        g2 = g.reshape(n * oh * ow, o)  # (M, O)
+        g3 = g2[None] if groups == 1 else g2.reshape(-1, groups, o // groups).transpose(1, 0, 2)
+        needs = self.needs_input_grad
         gx = gk = gb = None
-        if self.needs_input_grad[0]:
-            gcols = _gemm(g3, self.weights.transpose(0, 2, 1))  # (G, M, K)
-            gcols = gcols.reshape(groups, n, oh, ow, kh, kw, cg).transpose(1, 2, 3, 4, 5, 0, 6)
-            gxp = col2im(gcols, padded_shape[:3] + (groups, cg), strides, dilation)
-            gx = crop(gxp.reshape(padded_shape), pads).astype(dx_type, copy=False)
+        if needs[0]:
+            gx = self._input_grad(g3, padded_shape, (n, oh, ow), strides, dilation)
+            gx = crop(gx, pads).astype(dx_type, copy=False)
             gx = gx[:, 0] if self.squeeze else gx
-        if self.needs_input_grad[1]:
-            gk = _gemm(self.cols.transpose(0, 2, 1), g3)  # (G, K, og)
-            gk = gk.reshape(groups, kh, kw, cg, -1).transpose(1, 2, 3, 0, 4).reshape(kh, kw, cg, o)
-            gk = gk.astype(dk_type, copy=False)
-            gk = gk[0] if self.squeeze else gk
+        if needs[1] or (self.fold and needs[2]):
+            full = _gemm(self.cols.transpose(0, 2, 1), g3)  # (G, K [+ 1], og)
+            gk = full[:, :k].reshape(groups, kh, kw, cg, -1).transpose(1, 2, 3, 0, 4)
+            gk = gk.reshape(kh, kw, cg, o).astype(dk_type, copy=False)
+            gk = (gk[0] if self.squeeze else gk) if needs[1] else None
+            if self.fold and needs[2]:  # the ones column's row: the bias gradient
+                gb = full[:, k].reshape(o).astype(db_type, copy=False)
         if db_type is None:
             return gx, gk
-        if self.needs_input_grad[2]:
-            gb = g.sum(axis=(0, 1, 2)).astype(db_type, copy=False)
+        if needs[2] and gb is None:
+            gb = sum_rows(g2).astype(db_type, copy=False)
         return gx, gk, gb
+
+    def _input_grad(self, g3, padded_shape, out_nhw, strides, dilation):
+        """Each kernel offset's contribution g @ W[a, b]^T, added into the input region it read."""
+        kh, kw, cg, _ = self.kernel_shape
+        groups = self.weights.shape[0]
+        per_offset = self.weights[:, :kh * kw * cg].reshape(groups, kh, kw, cg, -1)
+        gxp = np.zeros(padded_shape, np.result_type(g3, per_offset))
+        shape = out_nhw + (groups * cg,)
+        for a, b, where in offset_slices(out_nhw[1:], (kh, kw), strides, dilation):
+            part = _gemm(g3, per_offset[:, a, b].transpose(0, 2, 1))  # (G, M, cg)
+            part = part[0] if groups == 1 else part.transpose(1, 0, 2)
+            gxp[where] += part.reshape(shape)
+        return gxp
 
 
 def _check_conv(op, x, kernel, bias, rank, groups, layout):

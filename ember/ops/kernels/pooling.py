@@ -12,6 +12,7 @@ import numpy as np
 from ...autograd.function import Function
 from .._convert import to_tensor
 from .conv import (
+    batch_chunks,
     check_padding,
     crop,
     offset_slices,
@@ -52,34 +53,54 @@ class _Pool(Function):
 
 
 class MaxPool(_Pool):
+    """Forward: a running maximum over the window offsets' strided slices. Backward: each
+    window's gradient goes to its first maximum, found offset by offset with a "not found yet"
+    mask. Both run over chunks of the batch of about 1 MB, so the slices, masks and gradient
+    of a chunk stay in cache across the offsets (the whole arrays would come from memory on
+    every pass)."""
+
     def forward(self, x, pool, strides, pads):
         x = self.setup(x, pool, strides, pads)
-        if self.tiled:
-            out = self.tiles(x).max(axis=(2, 4))
-            self.xp = x
-        else:
-            low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-            self.xp = xp = pad_spatial(x, pads, value=low)
-            out = None
-            for _, _, where in self.offsets():
-                out = xp[where].copy() if out is None else np.maximum(out, xp[where], out=out)
-        self.out = out
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        self.xp = xp = pad_spatial(x, pads, value=low)
+        self.out = out = np.empty((x.shape[0], *self.out_hw, x.shape[-1]), x.dtype)
+        slices = [where for _, _, where in self.offsets()]
+        for rows in batch_chunks(xp):
+            xs, o = xp[rows], out[rows]
+            if len(slices) == 1:
+                o[...] = xs[slices[0]]
+                continue
+            np.maximum(xs[slices[0]], xs[slices[1]], out=o)
+            for where in slices[2:]:
+                np.maximum(o, xs[where], out=o)
         return self.finish(out)
 
     def backward(self, g):
         if self.squeeze:
             g = g[:, None]
         xp, out = self.xp, self.out
-        gxp = np.zeros(xp.shape, g.dtype)
-        taken = np.zeros(out.shape, bool)  # windows whose first maximum is already found
-        for _, _, where in self.offsets():
-            hit = xp[where] == out
-            hit &= ~taken
-            taken |= hit
-            if self.tiled:  # windows do not overlap: write straight into the gradient
-                np.multiply(g, hit, out=gxp[where])
-            else:
-                gxp[where] += g * hit
+        (oh, ow), (ph, pw) = self.out_hw, self.pool
+        covered = self.tiled and (oh * ph, ow * pw) == xp.shape[1:3]
+        # windows tiling the input exactly write every element once: no zero fill needed
+        gxp = np.empty(xp.shape, g.dtype) if covered else np.zeros(xp.shape, g.dtype)
+        slices = [where for _, _, where in self.offsets()]
+        last = len(slices) - 1
+        for rows in batch_chunks(xp):
+            xs, o, gs, gx = xp[rows], out[rows], g[rows], gxp[rows]
+            searching = None  # windows whose first maximum is not found yet
+            for k, where in enumerate(slices):
+                hit = np.equal(xs[where], o)
+                if searching is None:
+                    if k < last:
+                        searching = ~hit
+                else:
+                    hit &= searching
+                    if k < last:
+                        searching ^= hit
+                if self.tiled:  # windows do not overlap: write straight into the gradient
+                    np.multiply(gs, hit, out=gx[where])
+                else:
+                    gx[where] += gs * hit
         return self.finish(crop(gxp, self.pads))
 
 
