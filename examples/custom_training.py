@@ -29,7 +29,7 @@ def make_model():
 model = make_model()
 optimizer = keras.optimizers.Adam(learning_rate=0.01)
 loss_fn = keras.losses.SparseCategoricalCrossentropy()
-for epoch in range(200):
+for _ in range(200):
     loss = loss_fn(y_train, model(X_train, training=True))
     loss.backward()
     optimizer.apply([v.grad for v in model.trainable_weights], model.trainable_weights)

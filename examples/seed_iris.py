@@ -1,3 +1,4 @@
+# ruff: noqa: E402, I001  (the seed script verbatim: its import line stays where it was)
 # The seed example, verbatim but for its import line: `import ember as tf` in place of
 # `import tensorflow as tf`.
 from sklearn.datasets import load_iris

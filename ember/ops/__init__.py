@@ -7,6 +7,7 @@ and the layer kernels (conv, pooling, normalization, embedding, attention).
 from ..autograd.tensor import Tensor
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import __dict__ as _elementwise
+from .kernels import *  # noqa: F401,F403
 from .linalg import dense, dot, matmul  # noqa: F401
 from .nn import (  # noqa: F401
     categorical_crossentropy,
@@ -62,8 +63,6 @@ from .shape import (  # noqa: F401
     zeros,
     zeros_like,
 )
-
-from .kernels import *  # noqa: F401,F403
 
 subtract = _elementwise["subtract"]
 

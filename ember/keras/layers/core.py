@@ -6,31 +6,12 @@ import numpy as np
 
 from ... import ops
 from ...ops.linalg import Dense as DenseOp
-from ..families import serialize_object
 from ..registry import builtin
+from ._utils import resolve, serialize
 from .base import Layer
 from .input_spec import InputSpec
 
 _FUSED_ACTIVATIONS = {"relu", "sigmoid", "tanh", "linear"}
-
-
-def _serialize(obj):
-    """A Keras config entry for an activation/initializer/regularizer/constraint (or None)."""
-    if obj is None:
-        return None
-    if isinstance(obj, str):
-        return obj
-    if hasattr(obj, "get_config") and not isinstance(obj, type):
-        return serialize_object(f"keras.{_family(obj)}", obj)
-    return getattr(obj, "__name__", str(obj))
-
-
-def _family(obj):
-    module = type(obj).__module__
-    for family in ("initializers", "regularizers", "constraints", "activations"):
-        if family in module:
-            return family
-    return "layers"
 
 
 @builtin("layers")
@@ -48,7 +29,7 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  lora_rank=None, **kwargs):
         super().__init__(**kwargs)
-        from .. import activations, regularizers
+        from .. import activations
 
         if not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError("Dense: `units` must be a positive integer. "
@@ -57,13 +38,13 @@ class Dense(Layer):
         self.activation = activations.get(activation)
         self._activation_name = activations.serialize(self.activation)
         self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_initializer = resolve("initializers", kernel_initializer)
+        self.bias_initializer = resolve("initializers", bias_initializer)
+        self.kernel_regularizer = resolve("regularizers", kernel_regularizer)
+        self.bias_regularizer = resolve("regularizers", bias_regularizer)
+        self.activity_regularizer = resolve("regularizers", activity_regularizer)
+        self.kernel_constraint = resolve("constraints", kernel_constraint)
+        self.bias_constraint = resolve("constraints", bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -106,13 +87,13 @@ class Dense(Layer):
             "units": self.units,
             "activation": self._activation_name,
             "use_bias": self.use_bias,
-            "kernel_initializer": _serialize(self.kernel_initializer),
-            "bias_initializer": _serialize(self.bias_initializer),
-            "kernel_regularizer": _serialize(self.kernel_regularizer),
-            "bias_regularizer": _serialize(self.bias_regularizer),
-            "activity_regularizer": _serialize(self.activity_regularizer),
-            "kernel_constraint": _serialize(self.kernel_constraint),
-            "bias_constraint": _serialize(self.bias_constraint),
+            "kernel_initializer": serialize("initializers", self.kernel_initializer),
+            "bias_initializer": serialize("initializers", self.bias_initializer),
+            "kernel_regularizer": serialize("regularizers", self.kernel_regularizer),
+            "bias_regularizer": serialize("regularizers", self.bias_regularizer),
+            "activity_regularizer": serialize("regularizers", self.activity_regularizer),
+            "kernel_constraint": serialize("constraints", self.kernel_constraint),
+            "bias_constraint": serialize("constraints", self.bias_constraint),
         })
         return config
 

@@ -189,7 +189,8 @@ class Trainer:
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for ``epochs`` epochs; returns a ``History`` (``.history``, ``.params``, ``.epoch``).
+        """Train for ``epochs`` epochs; returns a ``History`` (``.history``, ``.params``,
+        ``.epoch``).
 
         >>> history = model.fit(x_train, y_train, epochs=10, validation_split=0.2)  # doctest: +SKIP
         """

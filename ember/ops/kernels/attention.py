@@ -13,6 +13,7 @@ from ...autograd.tensor import Tensor
 from .._convert import shape_error, to_tensor
 from ..linalg import matmul
 from ..nn import dropout
+from ._sums import sum_last
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -31,14 +32,14 @@ def _probabilities(q, k, scale, drop):
         np.copyto(s, s.dtype.type(-0.7 * np.finfo(s.dtype).max), where=drop)
     s -= s.max(axis=-1, keepdims=True)
     np.exp(s, out=s)
-    s *= np.reciprocal(s.sum(axis=-1, keepdims=True))  # multiplying beats dividing
+    s *= np.reciprocal(sum_last(s))  # multiplying beats dividing
     return s
 
 
 def _logit_grads(ctx, t, p):
     """Gradients of q and k from ``t = dL/dp * p`` (elementwise, over the probabilities ``p``)."""
     # softmax backward: ds = p * (gp - sum(gp * p)) = t - p * sum(t)
-    ds = p * t.sum(axis=-1, keepdims=True)
+    ds = p * sum_last(t)
     np.subtract(t, ds, out=ds)
     if ctx.dead is not None:  # fully masked rows: their logits were constants
         np.copyto(ds, 0, where=ctx.dead)

@@ -10,6 +10,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ...autograd.function import Function
 from .._convert import shape_error, to_tensor
+from ._sums import sum_rows
 
 __all__ = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d"]
 
@@ -144,19 +145,6 @@ def im2col(xp, out_hw, window, strides, dilation, groups, ones=False):
     if ones:
         rows[:, k] = 1
     return rows.reshape(groups, k + ones, m).transpose(0, 2, 1)  # a transposed view for BLAS
-
-
-def sum_rows(a):
-    """``a.sum(axis=0)`` of a C-contiguous (M, C) array with few columns, several times faster:
-    NumPy reduces a tall, narrow array one short row at a time, so fold rows into ~1024 columns
-    first."""
-    m, c = a.shape
-    fold = max(1, 1024 // max(c, 1))
-    while fold > 1 and m % fold:
-        fold //= 2
-    if fold == 1 or not a.flags.c_contiguous:
-        return a.sum(axis=0)
-    return a.reshape(m // fold, fold * c).sum(axis=0).reshape(fold, c).sum(axis=0)
 
 
 def _gemm(a, b):

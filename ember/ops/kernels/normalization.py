@@ -65,7 +65,12 @@ def _sum_over(a, axes):
         else:
             runs.append([ax])
     for run in runs:
-        a = a.sum(axis=tuple(run), keepdims=True)
+        if run[-1] == a.ndim - 1:  # trailing axes: einsum's row sums are several times faster
+            kept = a.shape[:run[0]]
+            a = np.einsum("..." + "ijklmnop"[:len(run)] + "->...", a)
+            a = a.reshape(kept + (1,) * len(run))
+        else:
+            a = a.sum(axis=tuple(run), keepdims=True)
     return a
 
 
