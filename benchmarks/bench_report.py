@@ -10,7 +10,7 @@ SPEED = {"seed_iris": ("step_ms", "ms/step"), "mnist_mlp": ("epoch_s", "s/epoch"
 METRIC = {"seed_iris": ("test_accuracy", "test accuracy"),
           "mnist_mlp": ("test_accuracy", "test accuracy"),
           "mnist_cnn": ("test_accuracy", "test accuracy"), "char_gpt": ("val_loss", "val loss")}
-NOISY_BUSY = 0.3  # share of the CPUs other processes used just before a run: above, noisy
+NOISY_SHARE = 0.3  # share of the CPUs other processes took during a run: above, noisy
 
 
 def fmt(value):
@@ -47,7 +47,8 @@ def progress_line(record):
     metric, label = METRIC[name]
     return (f"  {name:10s} {framework:6s} #{record['repeat']}  {fmt(record[key])} {unit}  "
             f"process {fmt(record['process_s'])} s  rss {fmt(record['peak_rss_mib'])} MiB  "
-            f"{label} {fmt(record[metric])}  busy before {100 * record['busy_before']:.0f}%")
+            f"{label} {fmt(record[metric])}  others {100 * record['others_share']:.0f}% "
+            f"(attempt {record['attempts']})")
 
 
 def record_summary(record):
@@ -62,8 +63,10 @@ def ceiling_summary(ceiling):
     if not ceiling or "error" in ceiling:
         return f"# BLAS ceiling: failed {ceiling.get('error') if ceiling else ''}"
     sizes = ", ".join(f"{n}: {fmt(g)}" for n, g in ceiling["by_size"].items())
+    others = ceiling.get("others_share")
     return (f"# BLAS ceiling (NumPy {ceiling['numpy']} float32 matmul, GFLOP/s by size): {sizes}"
-            f" -> ceiling {fmt(ceiling['gflops'])} GFLOP/s; {blas_line(ceiling.get('blas'))}")
+            f" -> ceiling {fmt(ceiling['gflops'])} GFLOP/s; {blas_line(ceiling.get('blas'))}"
+            + (f"; others took {100 * others:.0f}% of the CPUs" if others is not None else ""))
 
 
 def blas_line(blas):
@@ -111,6 +114,7 @@ def workload_table(results, name, frameworks):
     row("peak RSS (MiB)", "child_maxrss_mib")
     row(f"{label}", metric, ratios=False)
     row("import in-process (s)", "import_s")
+    row("others' CPU share (%)", "others_share", scale=100.0, ratios=False)
     gflops, share, over_floor = [], [], []
     for f in frameworks:
         step_ms = median(_values(runs, name, f, "step_ms"))
@@ -123,13 +127,13 @@ def workload_table(results, name, frameworks):
     rows.append(["achieved GFLOP/s", *gflops, *pad])
     rows.append(["share of BLAS ceiling", *share, *pad])
     rows.append(["step / GEMM floor", *over_floor, *pad])
-    busy = [r["busy_before"] for r in runs if r["workload"] == name and "busy_before" in r]
+    others = [r["others_share"] for r in runs if r["workload"] == name and "others_share" in r]
     title = (f"### {name}: {flops / 1e6:.4g} MFLOP per step"
              + (f", GEMM floor {floor:.3g} ms/step" if floor else "")
-             + (f"; CPUs busy before the runs {100 * min(busy):.0f}-{100 * max(busy):.0f}%"
-                if busy else ""))
-    if busy and max(busy) > NOISY_BUSY:
-        title += "  (other processes were running: noisy)"
+             + (f"; other processes took {100 * min(others):.0f}-{100 * max(others):.0f}% of "
+                f"the CPUs during the runs" if others else ""))
+    if others and max(others) > NOISY_SHARE:
+        title += "  (noisy)"
     return title + "\n" + markdown([head, *rows])
 
 

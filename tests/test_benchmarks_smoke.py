@@ -163,7 +163,8 @@ def test_report_tables_give_medians_spreads_and_ratios():
         return {"workload": "seed_iris", "framework": framework, "repeat": repeat,
                 "step_ms": step_ms, "epoch_s": step_ms * 4 / 1000, "process_s": 2.0 * step_ms,
                 "first_epoch_s": 0.1, "fit_s": 1.0, "child_maxrss_mib": 100.0 * step_ms,
-                "peak_rss_mib": 1.0, "test_accuracy": 0.9, "import_s": 0.1, "busy_before": 0.0}
+                "peak_rss_mib": 1.0, "test_accuracy": 0.9, "import_s": 0.1,
+                "others_share": 0.5 if framework == "torch" else 0.0}
 
     results = {"runs": [run("ember", v, i) for i, v in enumerate((1.0, 3.0, 2.0))]
                + [run("torch", v, i) for i, v in enumerate((4.0, 6.0, 5.0))],
@@ -175,6 +176,7 @@ def test_report_tables_give_medians_spreads_and_ratios():
     assert cells == ["step_ms (ms/step)", "2 [1-3]", "5 [4-6]", "0.40x"]
     # 25,920 FLOPs in 2 ms: 0.01296 GFLOP/s, half the 0.026 "ceiling"; 2 ms is 4x the floor
     assert "| 49.8%" in text and "4.0x" in text
+    assert "took 0-50% of the CPUs during the runs  (noisy)" in text
 
 
 def test_runner_runs_ember_and_prints_the_table(tmp_path):

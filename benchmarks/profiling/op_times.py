@@ -3,7 +3,8 @@
 Every ``Function`` subclass's ``forward``/``backward`` is wrapped to add up the main thread's CPU
 time, so the table shows where a step goes op by op; the rest of the step (layers, optimizer,
 metrics, the engine's bookkeeping) is the remainder. Run with OPENBLAS_NUM_THREADS=1 so BLAS
-work is counted on this thread.
+work is counted on this thread, or pass ``--wall`` for wall-clock time with BLAS on all its
+threads (only meaningful on a quiet machine).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/profiling/op_times.py gpt [--steps 10]
     OPENBLAS_NUM_THREADS=1 python benchmarks/profiling/op_times.py cnn
@@ -33,16 +34,16 @@ def all_functions():
     return seen
 
 
-def instrument(totals):
+def instrument(totals, clock):
     def wrap(cls, name):
         original = cls.__dict__[name]
 
         def timed(self, *args, **kwargs):
-            start = time.thread_time()
+            start = clock()
             try:
                 return original(self, *args, **kwargs)
             finally:
-                totals[(cls.__name__, name)] += time.thread_time() - start
+                totals[(cls.__name__, name)] += clock() - start
 
         setattr(cls, name, timed)
 
@@ -57,21 +58,26 @@ def main(argv=None):
     parser.add_argument("workload", choices=("gpt", "cnn", "iris"))
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch", type=int, default=None)
+    parser.add_argument("--wall", action="store_true",
+                        help="wall-clock time instead of this thread's CPU time (multi-threaded "
+                             "BLAS; only meaningful on a quiet machine)")
     args = parser.parse_args(argv)
+    clock = time.perf_counter if args.wall else time.thread_time
     import cpu_profile
 
     totals = defaultdict(float)
     step = cpu_profile.make(args.workload, args.batch)
-    instrument(totals)
+    instrument(totals, clock)
     for _ in range(3):
         step()
     totals.clear()
-    start = time.thread_time()
+    start = clock()
     for _ in range(args.steps):
         step()
-    whole = (time.thread_time() - start) / args.steps * 1e3
+    whole = (clock() - start) / args.steps * 1e3
     rows = sorted(totals.items(), key=lambda kv: -kv[1])
-    print(f"step CPU time {whole:.2f} ms (mean of {args.steps}); per op class, ms per step:")
+    kind = "wall" if args.wall else "CPU"
+    print(f"step {kind} time {whole:.2f} ms (mean of {args.steps}); per op class, ms per step:")
     counted = 0.0
     for (cls, name), seconds in rows:
         ms = seconds / args.steps * 1e3

@@ -6,6 +6,7 @@ their FLOP counts, and the Keras venv has no scikit-learn (hence the bundled ``i
 """
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -46,6 +47,8 @@ def parse_args(description, argv=None, **defaults):
     parser.add_argument("--loop", choices=("train_on_batch", "custom"), default="train_on_batch",
                         help="char_gpt on ember: train_on_batch, or the hand-written loop")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile-out", default=None, metavar="PATH",
+                        help="write a cProfile of the training loop alone (not the imports) here")
     parser.add_argument("--verbose", type=int, default=defaults.get("verbose", 0),
                         help="verbose= passed to fit (ember, keras)")
     return parser.parse_args(argv)
@@ -156,6 +159,23 @@ def epoch_clock(callback_base):
             self.seconds.append(time.perf_counter() - self._start)
 
     return EpochClock()
+
+
+@contextlib.contextmanager
+def profiled(path):
+    """Profile the block with cProfile into ``path`` (a no-op when ``path`` is None)."""
+    if path is None:
+        yield
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
 
 
 def steady(values):

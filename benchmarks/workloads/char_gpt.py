@@ -18,7 +18,15 @@ import sys
 import time
 
 import numpy as np
-from bench_common import lm_batches, parse_args, report, shakespeare, timed_import, train_step_flops
+from bench_common import (
+    lm_batches,
+    parse_args,
+    profiled,
+    report,
+    shakespeare,
+    timed_import,
+    train_step_flops,
+)
 
 NAME = "char_gpt"
 DEFAULTS = {"batch_size": 12, "iters": 30, "warmup": 5}
@@ -130,18 +138,19 @@ def run_keras_api(args):
     setup_s = time.perf_counter() - start
     custom = args.framework == "ember" and args.loop == "custom"
     seconds, losses = [], []
-    for x, y in batches:
-        x, y = x.astype(np.int32), y.astype(np.int32)
-        start = time.perf_counter()
-        if custom:
-            loss = loss_fn(y, model(x, training=True))
-            loss.backward()
-            variables = model.trainable_variables
-            optimizer.apply([v.grad for v in variables], variables)
-            losses.append(float(loss.item()))
-        else:
-            losses.append(float(model.train_on_batch(x, y)))
-        seconds.append(time.perf_counter() - start)
+    with profiled(args.profile_out):
+        for x, y in batches:
+            x, y = x.astype(np.int32), y.astype(np.int32)
+            start = time.perf_counter()
+            if custom:
+                loss = loss_fn(y, model(x, training=True))
+                loss.backward()
+                variables = model.trainable_variables
+                optimizer.apply([v.grad for v in variables], variables)
+                losses.append(float(loss.item()))
+            else:
+                losses.append(float(model.train_on_batch(x, y)))
+            seconds.append(time.perf_counter() - start)
     x_val = np.concatenate([x for x, _ in val]).astype(np.int32)
     y_val = np.concatenate([y for _, y in val]).astype(np.int32)
     val_loss = float(model.evaluate(x_val, y_val, batch_size=args.batch_size, verbose=0))

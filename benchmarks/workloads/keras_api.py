@@ -7,7 +7,7 @@ import os
 import statistics
 import time
 
-from bench_common import epoch_clock, steady, timed_import
+from bench_common import epoch_clock, profiled, steady, timed_import
 
 
 def import_keras(framework, seed):
@@ -30,7 +30,8 @@ def import_keras(framework, seed):
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    extra = {"tensorflow": tf.__version__, "keras_backend": keras.backend.backend()}
+    extra = {"tensorflow": tf.__version__, "keras_backend": keras.backend.backend(),
+             "threads": tf.config.threading.get_intra_op_parallelism_threads() or "default"}
     return keras, keras.__version__, import_s, extra
 
 
@@ -60,8 +61,9 @@ def run_fit(args, build, data, compile_options):
     clock = epoch_clock(keras.callbacks.Callback)
     setup_s = time.perf_counter() - start
     start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        verbose=args.verbose, callbacks=[clock])
+    with profiled(args.profile_out):
+        history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
+                            verbose=args.verbose, callbacks=[clock])
     fit_s = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size,
                                               verbose=0)

@@ -97,6 +97,7 @@ def run_fit(args, build, data):
     """Build with ``build(torch.nn)``, Keras-initialize, train with Keras' Adam for
     ``args.epochs`` and evaluate; returns ``(version, figures)`` with the figures of
     ``keras_api.run_fit`` (the caller times ``import torch`` before importing this module)."""
+    from bench_common import profiled
     from keras_api import fit_figures
 
     x_train, y_train, x_test, y_test = as_tensors(*data)
@@ -106,8 +107,9 @@ def run_fit(args, build, data):
     optimizer = torch.optim.Adam(model.parameters(), **KERAS_ADAM)
     setup_s = time.perf_counter() - start
     start = time.perf_counter()
-    seconds, train_loss, train_accuracy = fit(model, optimizer, x_train, y_train, args.epochs,
-                                              args.batch_size, args.seed)
+    with profiled(args.profile_out):
+        seconds, train_loss, train_accuracy = fit(model, optimizer, x_train, y_train,
+                                                  args.epochs, args.batch_size, args.seed)
     fit_s = time.perf_counter() - start
     test_loss, test_accuracy = evaluate(model, x_test, y_test, args.batch_size)
     figures = {

@@ -7,6 +7,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from bench_common import profiled
 from torch import nn
 from torch_common import blas_name, glorot_uniform_
 
@@ -44,17 +45,16 @@ class CharGPT(nn.Module):
         self._keras_init(width, heads)
 
     def _keras_init(self, width, heads):
-        key_dim = width // heads
         with torch.no_grad():
             self.tokens.weight.uniform_(-0.05, 0.05)  # Embedding's "uniform"
             glorot_uniform_(self.positions, *self.positions.shape)
             for block in self.blocks:
-                # Keras' MultiHeadAttention kernels are (C, heads, key_dim) for q/k/v and
-                # (heads, key_dim, C) for the output; glorot fans of a 3-D kernel multiply by
-                # the leading dimension.
+                # Keras 3.15's MultiHeadAttention kernels are (C, heads, key_dim) for q/k/v and
+                # (heads, key_dim, C) for the output; EinsumDense gives glorot_uniform the
+                # einsum's input and output axes, so the fans are C and heads * key_dim = C.
                 for chunk in block.qkv.weight.split(width):
-                    glorot_uniform_(chunk, heads * width, key_dim * width)
-                glorot_uniform_(block.out.weight, key_dim * heads, width * heads)
+                    glorot_uniform_(chunk, width, width)
+                glorot_uniform_(block.out.weight, width, width)
                 for linear in (block.up, block.down):
                     glorot_uniform_(linear.weight, linear.in_features, linear.out_features)
                 for linear in (block.qkv, block.out, block.up, block.down):
@@ -87,16 +87,17 @@ def train(args, batches, val, config, adamw):
     setup_s = time.perf_counter() - start
     seconds, losses = [], []
     model.train()
-    for x, y in batches:
-        start = time.perf_counter()
-        x, y = torch.from_numpy(x), torch.from_numpy(y)
-        optimizer.zero_grad(set_to_none=True)
-        loss = _loss(model, x, y)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, adamw["global_clipnorm"])
-        optimizer.step()
-        losses.append(loss.item())
-        seconds.append(time.perf_counter() - start)
+    with profiled(args.profile_out):
+        for x, y in batches:
+            start = time.perf_counter()
+            x, y = torch.from_numpy(x), torch.from_numpy(y)
+            optimizer.zero_grad(set_to_none=True)
+            loss = _loss(model, x, y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, adamw["global_clipnorm"])
+            optimizer.step()
+            losses.append(loss.item())
+            seconds.append(time.perf_counter() - start)
     model.eval()
     with torch.no_grad():
         val_loss = sum(float(_loss(model, torch.from_numpy(x), torch.from_numpy(y)))

@@ -77,7 +77,7 @@ class Dense(Function):
 
     def forward(self, x, w, b=None, activation=None):
         self.x_shape, self.w = x.shape, w
-        self.x2 = x2 = x.reshape(-1, x.shape[-1])  # (rows, in)
+        self.x2 = x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (rows, in)
         self.has_bias = b is not None
         self.bias_dtype = None if b is None else b.dtype
         z = x2 @ w  # (rows, units)
@@ -89,17 +89,19 @@ class Dense(Function):
             z = fused[0](z)
             self.derivative = fused[1]
             self.y = z
-        return z.reshape(x.shape[:-1] + w.shape[1:])
+        return z if x.ndim == 2 else z.reshape(x.shape[:-1] + w.shape[1:])
 
     def backward(self, g):
-        g = g.reshape(-1, g.shape[-1])  # (rows, units)
+        if g.ndim != 2:
+            g = g.reshape(-1, g.shape[-1])  # (rows, units)
         if self.derivative is not None:
             g = self.derivative(self.y, g)
         x2, w = self.x2, self.w
         # mixed dtypes (float32 x, float64 kernel) compute in the wider one: cast each gradient back
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gx = (g @ w.T).astype(x2.dtype, copy=False).reshape(self.x_shape)
+            gx = (g @ w.T).astype(x2.dtype, copy=False)
+            gx = gx if len(self.x_shape) == 2 else gx.reshape(self.x_shape)
         if self.needs_input_grad[1]:
             gw = (x2.T @ g).astype(w.dtype, copy=False)
         if self.has_bias and self.needs_input_grad[2]:
@@ -113,8 +115,9 @@ def dense(x, kernel, bias=None, activation=None):
     ``activation`` is None, "linear", "relu", "sigmoid" or "tanh" (others: apply them after).
     """
     x, kernel = to_tensor(x), to_tensor(kernel)
-    if kernel.ndim != 2 or x.ndim < 1 or x.shape[-1] != kernel.shape[0]:
-        raise shape_error("dense", x.shape, kernel.shape,
+    xs, ks = x.data.shape, kernel.data.shape
+    if len(ks) != 2 or not xs or xs[-1] != ks[0]:
+        raise shape_error("dense", xs, ks,
                           detail="expected x of shape (..., n) and a kernel of shape (n, units)")
     if activation not in _FUSED:
         raise ValueError(f"dense: activation must be one of {sorted(k for k in _FUSED if k)} or "
@@ -122,7 +125,7 @@ def dense(x, kernel, bias=None, activation=None):
     if bias is None:
         return Dense.apply(x, kernel, activation=activation)
     bias = to_tensor(bias)
-    if bias.shape != (kernel.shape[1],):
-        raise shape_error("dense", kernel.shape, bias.shape,
-                          detail=f"the bias must have shape ({kernel.shape[1]},)")
+    if bias.data.shape != (ks[1],):
+        raise shape_error("dense", ks, bias.data.shape,
+                          detail=f"the bias must have shape ({ks[1]},)")
     return Dense.apply(x, kernel, bias, activation=activation)

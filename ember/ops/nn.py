@@ -106,7 +106,9 @@ def _check_labels(labels, logits, axis, op):
     if labels.shape != expected:
         raise shape_error(op, labels.shape, logits.shape,
                           detail=f"labels need the logits' shape without the class axis {expected}")
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    # one pass: viewed as unsigned, a negative label is huge, so max() alone finds both ends
+    unsigned = labels.view(f"u{labels.itemsize}") if labels.dtype.kind == "i" else labels
+    if labels.size and unsigned.max() >= classes:
         raise ValueError(f"{op}: labels must lie in [0, {classes}). Received values from "
                          f"{labels.min()} to {labels.max()}")
 

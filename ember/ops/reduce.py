@@ -40,8 +40,12 @@ class Mean(Function):
     def forward(self, x, axis, keepdims):
         self.shape, self.keepdims = x.shape, keepdims
         self.axes = normalize_axis(axis, x.ndim, "mean")
-        self.count = builtins.max(1, math.prod(x.shape[a] for a in self.axes))
-        return x.mean(axis=axis, keepdims=keepdims)
+        count = math.prod(x.shape[a] for a in self.axes)
+        self.count = builtins.max(1, count)
+        if not count or x.dtype.kind != "f" or x.dtype.itemsize < 4:
+            return x.mean(axis=axis, keepdims=keepdims)
+        # NumPy's mean is this sum and division, behind a slower Python wrapper
+        return x.sum(axis=axis, keepdims=keepdims) / count
 
     def backward(self, g):
         g = _expand(g, self.shape, self.axes, self.keepdims) / np.asarray(self.count, g.dtype)

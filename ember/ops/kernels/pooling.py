@@ -1,10 +1,11 @@
 """Max and average pooling, channels-last, 1-D and 2-D, "valid" or "same" (Keras' rules).
 
-Non-overlapping windows without padding (the common ``strides == pool_size`` case) reduce a
-reshaped view, with no copy; any other geometry takes one strided slice per window offset. The
-backward passes scatter with one strided add per offset. Max pooling sends each window's
-gradient to its first maximum (as TensorFlow and PyTorch do); "same" average pooling divides by
-the number of real (unpadded) elements in each window, as TensorFlow does.
+Every kernel works on one strided slice per window offset (average pooling of non-overlapping,
+unpadded windows reduces a reshaped view instead); backward writes or adds each offset's share
+into the input gradient, straight into place when the windows do not overlap. Max pooling
+sends each window's gradient to its first maximum (as TensorFlow and PyTorch do); "same"
+average pooling divides by the number of real (unpadded) elements in each window, as
+TensorFlow does.
 """
 
 import numpy as np
@@ -53,50 +54,45 @@ class _Pool(Function):
 
 
 class MaxPool(_Pool):
-    """Forward: a running maximum over the window offsets' strided slices. Backward: each
-    window's gradient goes to its first maximum, found offset by offset with a "not found yet"
-    mask. Both run over chunks of the batch of about 1 MB, so the slices, masks and gradient
-    of a chunk stay in cache across the offsets (the whole arrays would come from memory on
-    every pass)."""
+    """Forward: a running maximum over the window offsets' strided slices, noting for each
+    window the offset of its first maximum (a later offset takes over only when strictly
+    larger). Backward: each offset's slice of the input gradient is the output gradient where
+    that offset won, so backward reads neither the input nor the output again. Both run over
+    chunks of the batch of about 1 MB, in cache. Windows whose maximum is NaN pass no gradient
+    (an input equal to NaN is never found), as before this bookkeeping."""
 
     def forward(self, x, pool, strides, pads):
         x = self.setup(x, pool, strides, pads)
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        self.xp = xp = pad_spatial(x, pads, value=low)
-        self.out = out = np.empty((x.shape[0], *self.out_hw, x.shape[-1]), x.dtype)
+        xp = pad_spatial(x, pads, value=low)
+        self.padded_shape = xp.shape
+        out = np.empty((x.shape[0], *self.out_hw, x.shape[-1]), x.dtype)
         slices = [where for _, _, where in self.offsets()]
+        self.winner = winner = np.zeros(out.shape, np.min_scalar_type(len(slices) - 1))
         for rows in batch_chunks(xp):
-            xs, o = xp[rows], out[rows]
-            if len(slices) == 1:
-                o[...] = xs[slices[0]]
-                continue
-            np.maximum(xs[slices[0]], xs[slices[1]], out=o)
-            for where in slices[2:]:
+            xs, o, w = xp[rows], out[rows], winner[rows]
+            o[...] = xs[slices[0]]
+            for k, where in enumerate(slices[1:], start=1):
+                larger = np.greater(xs[where], o)
                 np.maximum(o, xs[where], out=o)
+                np.maximum(w, larger * w.dtype.type(k), out=w)  # offsets only grow
+        self.nan = np.isnan(out) if x.dtype.kind == "f" and np.isnan(out).any() else None
         return self.finish(out)
 
     def backward(self, g):
         if self.squeeze:
             g = g[:, None]
-        xp, out = self.xp, self.out
+        if self.nan is not None:
+            g = np.where(self.nan, g.dtype.type(0), g)
         (oh, ow), (ph, pw) = self.out_hw, self.pool
-        covered = self.tiled and (oh * ph, ow * pw) == xp.shape[1:3]
+        covered = self.tiled and (oh * ph, ow * pw) == self.padded_shape[1:3]
         # windows tiling the input exactly write every element once: no zero fill needed
-        gxp = np.empty(xp.shape, g.dtype) if covered else np.zeros(xp.shape, g.dtype)
+        gxp = (np.empty if covered else np.zeros)(self.padded_shape, g.dtype)
         slices = [where for _, _, where in self.offsets()]
-        last = len(slices) - 1
-        for rows in batch_chunks(xp):
-            xs, o, gs, gx = xp[rows], out[rows], g[rows], gxp[rows]
-            searching = None  # windows whose first maximum is not found yet
+        for rows in batch_chunks(gxp):
+            w, gs, gx = self.winner[rows], g[rows], gxp[rows]
             for k, where in enumerate(slices):
-                hit = np.equal(xs[where], o)
-                if searching is None:
-                    if k < last:
-                        searching = ~hit
-                else:
-                    hit &= searching
-                    if k < last:
-                        searching ^= hit
+                hit = w == k
                 if self.tiled:  # windows do not overlap: write straight into the gradient
                     np.multiply(gs, hit, out=gx[where])
                 else:
