@@ -24,7 +24,7 @@ class Einsum(Function):
         self.x, self.k = x, k
         self.inp, rest = equation.split(",")
         self.ker, self.out = rest.split("->")
-        return np.einsum(equation, x, k, optimize=True)
+        return _einsum(self.inp, x, self.ker, k, self.out)
 
     def backward(self, g):
         gx = gk = None
@@ -35,10 +35,26 @@ class Einsum(Function):
         return gx, gk
 
 
+def _einsum(a_spec, a, b_spec, b, out_spec):
+    """A two-operand einsum. When it is a plain contraction (every shared index summed away,
+    no repeated index), it is one ``tensordot`` GEMM: ``np.einsum(optimize=True)`` would plan
+    the same product again on every call."""
+    shared = [c for c in a_spec if c in b_spec]
+    free = [c for c in a_spec if c not in shared] + [c for c in b_spec if c not in shared]
+    plain = (not any(c in out_spec for c in shared) and len(set(a_spec)) == len(a_spec)
+             and len(set(b_spec)) == len(b_spec) and sorted(free) == sorted(out_spec))
+    if not plain:
+        return np.einsum(f"{a_spec},{b_spec}->{out_spec}", a, b, optimize=True)
+    out = np.tensordot(a, b, axes=([a_spec.index(c) for c in shared],
+                                   [b_spec.index(c) for c in shared]))
+    order = [free.index(c) for c in out_spec]
+    return out if order == sorted(order) else out.transpose(order)
+
+
 def _contract(a_spec, a, b_spec, b, target, shape):
     """einsum into ``target``; target axes found in neither operand are broadcast back."""
     present = "".join(c for c in target if c in a_spec or c in b_spec)
-    out = np.einsum(f"{a_spec},{b_spec}->{present}", a, b, optimize=True)
+    out = _einsum(a_spec, a, b_spec, b, present)
     if present != target:
         expand = [i for i, c in enumerate(target) if c not in present]
         out = np.broadcast_to(np.expand_dims(out, expand), shape)
