@@ -10,7 +10,7 @@ SPEED = {"seed_iris": ("step_ms", "ms/step"), "mnist_mlp": ("epoch_s", "s/epoch"
 METRIC = {"seed_iris": ("test_accuracy", "test accuracy"),
           "mnist_mlp": ("test_accuracy", "test accuracy"),
           "mnist_cnn": ("test_accuracy", "test accuracy"), "char_gpt": ("val_loss", "val loss")}
-NOISY_SHARE = 0.3  # share of the CPUs other processes took during a run: above, noisy
+NOISY_SHARE = 0.15  # share of the CPUs other processes took during a run: above, noisy
 
 
 def fmt(value):

@@ -183,13 +183,13 @@ def main(argv=None):
                         choices=("cprofile", "pyinstrument"),
                         help="profile ember's workloads instead of timing them")
     parser.add_argument("--top", type=int, default=20, help="rows of the profile")
-    parser.add_argument("--quiet", type=float, default=0.3, metavar="SHARE",
+    parser.add_argument("--quiet", type=float, default=0.15, metavar="SHARE",
                         help="before each run, wait while more than this share of the CPUs is "
                              "busy, and repeat a run during which other processes took more "
-                             "(default 0.3)")
-    parser.add_argument("--retries", type=int, default=1,
+                             "(default 0.15)")
+    parser.add_argument("--retries", type=int, default=2,
                         help="repeats of a disturbed run; the least disturbed is kept "
-                             "(default 1)")
+                             "(default 2)")
     parser.add_argument("--patience", type=float, default=60,
                         help="the longest wait for a quiet machine, in seconds (default 60)")
     parser.add_argument("--threads", type=int, default=None,
