@@ -150,7 +150,8 @@ class EinsumDense(Layer):
                                  "layer, the weight must be fully specified.")
             kernel_shape.append(size)
         self.full_output_shape = tuple(shape)
-        self.kernel = self.add_weight(shape=kernel_shape, initializer=self.kernel_initializer,
+        self.kernel = self.add_weight(shape=kernel_shape,
+                                      initializer=self._kernel_init_by_axes(kernel_shape),
                                       name="kernel", regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
         self.bias = None
@@ -165,6 +166,22 @@ class EinsumDense(Layer):
                                         name="bias", regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
         self.built = True
+
+    def _kernel_init_by_axes(self, kernel_shape):
+        """The kernel initializer with Keras 3's fans for an einsum kernel.
+
+        A fan-scaled initializer (glorot, he, lecun) would read a 3-D kernel like a conv kernel;
+        as Keras, the fan in is the size of the kernel axes the input contracts and the fan out
+        the size of the others. The kernel is drawn as that 2-D matrix, then reshaped.
+        """
+        from .. import initializers
+
+        init = initializers.get(self.kernel_initializer)
+        if not isinstance(init, initializers.VarianceScaling):
+            return init
+        fan_in = int(np.prod([n for c, n in zip(self._ker, kernel_shape) if c in self._inp]))
+        fan_out = int(np.prod(kernel_shape)) // max(fan_in, 1)
+        return lambda shape, dtype=None: np.reshape(init((fan_in, fan_out), dtype=dtype), shape)
 
     def _explicit(self, ndim):
         if not self._left_elided:
