@@ -68,6 +68,19 @@ def serialize(family, obj):
     return module.serialize(obj)
 
 
+def kernel_bias_config(layer):
+    """The config entries of a layer's kernel and bias initializers, regularizers, constraints."""
+    return {
+        "kernel_initializer": serialize("initializers", layer.kernel_initializer),
+        "bias_initializer": serialize("initializers", layer.bias_initializer),
+        "kernel_regularizer": serialize("regularizers", layer.kernel_regularizer),
+        "bias_regularizer": serialize("regularizers", layer.bias_regularizer),
+        "activity_regularizer": serialize("regularizers", layer.activity_regularizer),
+        "kernel_constraint": serialize("constraints", layer.kernel_constraint),
+        "bias_constraint": serialize("constraints", layer.bias_constraint),
+    }
+
+
 def resolve(family, identifier):
     from importlib import import_module
 

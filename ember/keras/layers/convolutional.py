@@ -9,6 +9,7 @@ from ... import ops
 from ..registry import builtin
 from ._utils import (
     check_positive_int,
+    kernel_bias_config,
     normalize_data_format,
     normalize_padding,
     normalize_tuple,
@@ -108,13 +109,7 @@ class BaseConv(Layer):
             "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize("initializers", self.kernel_initializer),
-            "bias_initializer": serialize("initializers", self.bias_initializer),
-            "kernel_regularizer": serialize("regularizers", self.kernel_regularizer),
-            "bias_regularizer": serialize("regularizers", self.bias_regularizer),
-            "activity_regularizer": serialize("regularizers", self.activity_regularizer),
-            "kernel_constraint": serialize("constraints", self.kernel_constraint),
-            "bias_constraint": serialize("constraints", self.bias_constraint),
+            **kernel_bias_config(self),
         })
         return config
 

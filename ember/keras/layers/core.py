@@ -7,7 +7,7 @@ import numpy as np
 from ... import ops
 from ...ops.linalg import Dense as DenseOp
 from ..registry import builtin
-from ._utils import resolve, serialize
+from ._utils import kernel_bias_config, resolve
 from .base import Layer
 from .input_spec import InputSpec
 
@@ -87,13 +87,7 @@ class Dense(Layer):
             "units": self.units,
             "activation": self._activation_name,
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize("initializers", self.kernel_initializer),
-            "bias_initializer": serialize("initializers", self.bias_initializer),
-            "kernel_regularizer": serialize("regularizers", self.kernel_regularizer),
-            "bias_regularizer": serialize("regularizers", self.bias_regularizer),
-            "activity_regularizer": serialize("regularizers", self.activity_regularizer),
-            "kernel_constraint": serialize("constraints", self.kernel_constraint),
-            "bias_constraint": serialize("constraints", self.bias_constraint),
+            **kernel_bias_config(self),
         })
         return config
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ..registry import builtin
-from ._utils import resolve, serialize
+from ._utils import kernel_bias_config, resolve
 from .base import Layer
 
 
@@ -207,12 +207,6 @@ class EinsumDense(Layer):
             "equation": self.equation,
             "activation": activations.serialize(self.activation),
             "bias_axes": self.bias_axes,
-            "kernel_initializer": serialize("initializers", self.kernel_initializer),
-            "bias_initializer": serialize("initializers", self.bias_initializer),
-            "kernel_regularizer": serialize("regularizers", self.kernel_regularizer),
-            "bias_regularizer": serialize("regularizers", self.bias_regularizer),
-            "activity_regularizer": serialize("regularizers", self.activity_regularizer),
-            "kernel_constraint": serialize("constraints", self.kernel_constraint),
-            "bias_constraint": serialize("constraints", self.bias_constraint),
+            **kernel_bias_config(self),
         })
         return config
