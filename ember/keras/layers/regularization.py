@@ -43,7 +43,8 @@ class _SpatialDropout(_Noise):
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def noise_shape(self, shape):
-        raise NotImplementedError
+        """One draw per example and channel (channels last), shared over the other axes."""
+        return (shape[0],) + (1,) * self.rank + (shape[-1],)
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
@@ -71,9 +72,6 @@ class SpatialDropout1D(_SpatialDropout):
     True
     """
 
-    def noise_shape(self, shape):
-        return (shape[0], 1, shape[2])
-
 
 @builtin("layers")
 class SpatialDropout2D(_SpatialDropout):
@@ -88,7 +86,7 @@ class SpatialDropout2D(_SpatialDropout):
     def noise_shape(self, shape):
         if self.data_format == "channels_first":
             return (shape[0], shape[1], 1, 1)
-        return (shape[0], 1, 1, shape[3])
+        return super().noise_shape(shape)
 
     def get_config(self):
         config = super().get_config()
