@@ -22,6 +22,7 @@ array([1., 3.])
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,9 @@ def _abort_on_uncaught_exception(comm):
     def hook(kind, value, traceback):
         previous(kind, value, traceback)
         sys.stderr.flush()
+        # give the launcher's output forwarding a moment: Abort kills it with the job, and on a
+        # busy machine the end of the traceback was seen lost
+        time.sleep(0.25)
         comm.Abort(1)
 
     sys.excepthook = hook

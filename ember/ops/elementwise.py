@@ -191,6 +191,25 @@ def _unary(name, forward, derivative, doc):
     return op
 
 
+def _relu(x, out=None):
+    """``np.maximum(x, 0)``, bit for bit. For float32/64, NumPy's clip between two bounds runs a
+    vectorized loop about twice as fast as maximum against a scalar; adding 0 turns the -0.0
+    clip keeps into maximum's +0.0."""
+    if x.dtype != np.float32 and x.dtype != np.float64:
+        return np.maximum(x, 0, out=out)
+    y = np.clip(x, 0, np.inf, out=out)
+    y += 0
+    return y
+
+
+def _relu_grad(x, g):
+    """``g * (x > 0)``, the mask cast to g's type first: a float-by-float multiply in place runs
+    faster than NumPy's mixed float-by-bool loop, with the same values."""
+    mask = np.greater(x, 0).astype(g.dtype)
+    mask *= g
+    return mask
+
+
 def _sigmoid(x):
     # exp of a negative number only: no overflow for large |x|
     e = np.exp(-np.abs(x))
@@ -310,7 +329,7 @@ sin = _unary("sin", np.sin, lambda x, y, g: g * np.cos(x), "Sine.")
 cos = _unary("cos", np.cos, lambda x, y, g: -g * np.sin(x), "Cosine.")
 tanh = _unary("tanh", np.tanh, lambda x, y, g: g * (1 - y * y), "Hyperbolic tangent.")
 sigmoid = _unary("sigmoid", _sigmoid, lambda x, y, g: g * y * (1 - y), "1 / (1 + e**-x), stable.")
-relu = _unary("relu", lambda x: np.maximum(x, 0), lambda x, y, g: g * (x > 0), "max(x, 0).")
+relu = _unary("relu", lambda x: _relu(x), lambda x, y, g: _relu_grad(x, g), "max(x, 0).")
 relu6 = _unary("relu6", lambda x: np.clip(x, 0, 6), lambda x, y, g: g * ((x > 0) & (x < 6)),
                "min(max(x, 0), 6).")
 leaky_relu = _unary(

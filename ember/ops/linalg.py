@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd.function import Function, unbroadcast
 from ._convert import shape_error, to_pair, to_tensor
+from .elementwise import _relu, _relu_grad
 
 
 class MatMul(Function):
@@ -55,7 +56,7 @@ def dot(a, b):
 _FUSED = {
     None: None,
     "linear": None,
-    "relu": (lambda z: np.maximum(z, 0, out=z), lambda y, g: g * (y > 0)),
+    "relu": (lambda z: _relu(z, out=z), lambda y, g: _relu_grad(y, g)),
     "sigmoid": (lambda z: _sigmoid_inplace(z), lambda y, g: g * y * (1 - y)),
     "tanh": (lambda z: np.tanh(z, out=z), lambda y, g: g * (1 - y * y)),
 }

@@ -75,7 +75,8 @@ class MaxPool(_Pool):
             for k, where in enumerate(slices[1:], start=1):
                 larger = np.greater(xs[where], o)
                 np.maximum(o, xs[where], out=o)
-                np.maximum(w, larger * w.dtype.type(k), out=w)  # offsets only grow
+                # offsets only grow; bool viewed as uint8 keeps the multiply in one type
+                np.maximum(w, larger.view(np.uint8) * w.dtype.type(k), out=w)
         self.nan = np.isnan(out) if x.dtype.kind == "f" and np.isnan(out).any() else None
         return self.finish(out)
 
