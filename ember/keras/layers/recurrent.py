@@ -273,6 +273,13 @@ class _FusedRNN(RNN):
             return getattr(self.__dict__["cell"], name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
+    def gate_activations(self):
+        """The cell's (activation, recurrent_activation) as kernel names, or None when either
+        has no fused kernel (the per-step loop runs then)."""
+        activation = _kernel_activation(self.cell.activation)
+        recurrent = _kernel_activation(self.cell.recurrent_activation)
+        return None if activation is None or recurrent is None else (activation, recurrent)
+
     def dropout_masks(self, sequences, states, training):
         """The inputs with this call's input dropout applied, and the recurrent mask."""
         if not training:
@@ -389,11 +396,11 @@ class LSTM(_FusedRNN):
                          activity_regularizer=activity_regularizer, **kwargs)
 
     def fused_call(self, sequences, states, mask, training):
-        cell = self.cell
-        activation = _kernel_activation(cell.activation)
-        recurrent = _kernel_activation(cell.recurrent_activation)
-        if activation is None or recurrent is None:
+        activations = self.gate_activations()
+        if activations is None:
             return None
+        activation, recurrent = activations
+        cell = self.cell
         x, rdrop = self.dropout_masks(sequences, states, training)
         seq, h, c = lstm(x, cell.kernel, cell.recurrent_kernel, cell.bias, states[0], states[1],
                          mask=mask, go_backwards=self.go_backwards, activation=activation,
@@ -442,11 +449,11 @@ class GRU(_FusedRNN):
                          activity_regularizer=activity_regularizer, **kwargs)
 
     def fused_call(self, sequences, states, mask, training):
-        cell = self.cell
-        activation = _kernel_activation(cell.activation)
-        recurrent = _kernel_activation(cell.recurrent_activation)
-        if activation is None or recurrent is None:
+        activations = self.gate_activations()
+        if activations is None:
             return None
+        activation, recurrent = activations
+        cell = self.cell
         x, rdrop = self.dropout_masks(sequences, states, training)
         seq, h = gru(x, cell.kernel, cell.recurrent_kernel, cell.bias, states[0], mask=mask,
                      go_backwards=self.go_backwards, activation=activation,
