@@ -18,6 +18,7 @@ from .autograd import (
 )
 from .backend import floatx, set_random_seed
 from .ops import *  # noqa: F401,F403
+from .parallel import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -38,4 +39,5 @@ def __getattr__(name):
 
 
 __all__ = ["FlatParameters", "Function", "Tensor", "Variable", "enable_grad", "floatx",
-           "is_grad_enabled", "no_grad", "set_random_seed", "tensor"]
+           "get_num_threads", "is_grad_enabled", "no_grad", "set_num_threads", "set_random_seed",
+           "tensor"]

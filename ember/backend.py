@@ -4,8 +4,10 @@ Everything numeric in ember goes through ``xp`` (NumPy today). It is chosen once
 array library with NumPy's interface (CuPy) could stand in without touching the ops.
 """
 
+import contextlib
 import os
 import random
+import threading
 
 import numpy as np
 
@@ -27,6 +29,7 @@ def _initial_seed():
 
 
 _rng = np.random.default_rng(_initial_seed())
+_thread = threading.local()  # .generator: this thread's own generator, while one is in use
 
 
 def floatx():
@@ -49,8 +52,21 @@ def default_float():
 
 
 def rng():
-    """The generator that every random op (initializers, dropout, shuffling) draws from."""
-    return _rng
+    """The generator that every random op (initializers, dropout, shuffling) draws from: ember's
+    seeded generator, or the one ``using_generator`` set for this thread."""
+    return getattr(_thread, "generator", None) or _rng
+
+
+@contextlib.contextmanager
+def using_generator(generator):
+    """Inside the block, ``rng()`` returns ``generator`` in this thread (a worker thread
+    training one shard of a batch draws its dropout masks from its own seeded generator)."""
+    previous = getattr(_thread, "generator", None)
+    _thread.generator = generator
+    try:
+        yield generator
+    finally:
+        _thread.generator = previous
 
 
 def set_random_seed(seed):

@@ -27,10 +27,13 @@ def _released_error(ctx):
     )
 
 
-def run_backward(root, grad):
+def run_backward(root, grad, into=None):
     """Accumulate d(root)/d(leaf) * grad into ``leaf.grad`` for every leaf that requires grad.
 
-    Saved arrays are released node by node as soon as their gradient has been pushed further.
+    With ``into`` (a dict: leaf tensor -> array of its shape), the gradients are added to those
+    arrays instead, and leaves not in it are left alone: a thread training one shard of a batch
+    collects its gradients apart from the others'. Saved arrays are released node by node as
+    soon as their gradient has been pushed further.
     """
     grads = {root: grad}  # summed gradient of each tensor reached so far (tensors hash by id)
     leaves = []
@@ -66,6 +69,12 @@ def run_backward(root, grad):
         ctx.released = True
         ctx.parents = ()
         ctx.__dict__.clear()
+    if into is not None:
+        for leaf in leaves:
+            target = into.get(leaf)
+            if target is not None:
+                target += grads[leaf]
+        return
     for leaf in leaves:  # accumulate in place, so views into flat buffers stay views
         g = grads[leaf]
         if leaf.grad is None:

@@ -1,11 +1,14 @@
-"""Switching graph recording off (``no_grad``) and back on (``enable_grad``)."""
+"""Switching graph recording off (``no_grad``) and back on (``enable_grad``).
+
+The switch is per thread, as in PyTorch: ``no_grad`` in one thread leaves the others recording
+(ember's own worker threads train shards of a batch while the caller's thread does the same).
+"""
 
 import functools
+import threading
 
 
-class _GradState:
-    __slots__ = ("enabled",)
-
+class _GradState(threading.local):
     def __init__(self):
         self.enabled = True
 

@@ -66,3 +66,17 @@ def test_ops_recorded_under_no_grad_get_no_creation_number():
     z = x * 2
     w = z * 2
     assert w._ctx.seq > z._ctx.seq
+
+
+def test_backward_into_separate_arrays_leaves_grad_alone():
+    """``run_backward(..., into=)`` adds each listed leaf's gradient to the array given for it
+    (a worker thread's private buffer) and touches neither ``.grad`` nor unlisted leaves."""
+    from ember.autograd.backward import run_backward
+
+    w = ember.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = ember.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    target = np.full(2, 10.0)
+    loss = ((w * w) + b).sum()
+    run_backward(loss, np.array(0.5), into={w: target})
+    np.testing.assert_array_equal(target, [11.0, 12.0])  # 10 + 0.5 * 2w
+    assert w.grad is None and b.grad is None

@@ -6,7 +6,7 @@ One training step: forward with ``training=True``, the compiled loss plus the la
 
 import numpy as np
 
-from ... import backend
+from ... import backend, parallel
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ..keras_tensor import flatten, map_structure
@@ -29,6 +29,7 @@ class Trainer:
         self._compile_metrics = None
         self._loss_trackers = []
         self._step_cache = None
+        self._shard_plan = None  # a ShardedStep, False (train in one piece) or None (not known yet)
         self.distribute = None  # set by ember.distributed for data-parallel training
 
     # ----- compile ---------------------------------------------------------------------------
@@ -56,6 +57,7 @@ class Trainer:
                                 "weighted_metrics": weighted_metrics}
         self.compiled = True
         self._step_cache = None
+        self._shard_plan = None
 
     def _output_names(self):
         outputs = getattr(self, "outputs", None)
@@ -141,6 +143,10 @@ class Trainer:
         x, y, sample_weight = data_adapter.unpack(data)
         if self.distribute is not None and _batch_size(x) == 0:  # this rank's shard is empty
             return self.distribute.empty_step(self, self._prepare_step()[0])
+        plan = self._sharded_step()
+        bounds = plan.bounds(x) if plan else None
+        if bounds is not None:  # one shard per thread (sharded_step.py)
+            return plan.train(x, y, sample_weight, bounds)
         y_pred = self(x, training=True)
         variables = self._prepare_step()[0]  # after the forward pass, which may build the model
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
@@ -150,6 +156,18 @@ class Trainer:
             self.distribute.reduce_gradients(self, variables)
         self.optimizer.apply([v.grad for v in variables], variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _sharded_step(self):
+        """The model's ShardedStep, or False; decided once the model and optimizer are built
+        (and again if the thread count changes)."""
+        plan = self._shard_plan
+        if plan is None or (plan and plan.threads != parallel.get_num_threads()):
+            if self.optimizer is None or not self.optimizer.built:
+                return False
+            from .sharded_step import shard_plan
+
+            plan = self._shard_plan = shard_plan(self) or False
+        return plan
 
     def test_step(self, data):
         """Loss and metrics on one batch, without gradients."""

@@ -1,0 +1,180 @@
+"""fit() trains large batches as one shard per thread (ember/keras/models/sharded_step.py):
+the same weights, losses and metrics as one unsharded pass, reproducible, and only for the
+models where that holds."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+from ember import keras, parallel
+from ember.keras.models import sharded_step
+from ember.keras.models.sharded_step import ShardedStep
+
+layers = keras.layers
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """Two threads (restored after), and every batch large enough to shard."""
+    if parallel.set_num_threads(2) != 2:
+        parallel.set_num_threads(1)
+        pytest.skip("this NumPy's BLAS has no per-thread thread count: ember runs no pool")
+    monkeypatch.setattr(sharded_step, "MIN_SHARD_ACTIVATIONS", 0)
+    yield 2
+    parallel.set_num_threads(1)
+
+
+def convnet(dropout=0.0, **dense_options):
+    model = keras.Sequential([
+        keras.Input(shape=(8, 8, 2)),
+        layers.Conv2D(6, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dropout(dropout),
+        layers.Dense(4, activation="softmax", **dense_options),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def data(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 8, 8, 2)).astype("float32"), rng.integers(0, 4, n)
+
+
+def train(build, threads_count, x, y, epochs=3, batch_size=16, **fit_options):
+    """Weights and history of a model from seed 0, trained with ``threads_count`` threads."""
+    parallel.set_num_threads(threads_count)
+    ember.set_random_seed(0)
+    model = build()
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0,
+                        **fit_options)
+    return model, history.history
+
+
+def assert_same_training(build, x, y, **fit_options):
+    one, history_one = train(build, 1, x, y, **fit_options)
+    two, history_two = train(build, 2, x, y, **fit_options)
+    assert isinstance(two._shard_plan, ShardedStep)
+    assert one._shard_plan is False
+    for a, b in zip(one.get_weights(), two.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert history_one.keys() == history_two.keys()
+    for key in history_one:
+        np.testing.assert_allclose(history_one[key], history_two[key], rtol=1e-5, atol=1e-6)
+    return two
+
+
+def test_sharded_fit_equals_one_pass(threads):
+    x, y = data()
+    assert_same_training(convnet, x, y)
+
+
+def test_uneven_shards_with_sample_weights_and_a_regularizer(threads):
+    """Batches of 7 split 3 + 4: each shard's share is its size; the L2 term counts once."""
+    x, y = data(21)
+    weights = np.linspace(0.5, 2.0, 21).astype("float32")
+    assert_same_training(lambda: convnet(kernel_regularizer="l2"), x, y, batch_size=7,
+                         sample_weight=weights)
+
+
+def test_two_output_functional_model(threads):
+    def build():
+        inputs = keras.Input(shape=(8, 8, 2))
+        h = layers.Flatten()(layers.Conv2D(4, 3, activation="tanh")(inputs))
+        model = keras.Model(inputs, {"label": layers.Dense(3, name="label")(h),
+                                     "value": layers.Dense(1, name="value")(h)})
+        model.compile(optimizer="sgd", loss={
+            "label": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            "value": "mse"}, loss_weights={"label": 1.0, "value": 0.5})
+        return model
+
+    x, y = data(32)
+    targets = {"label": y % 3, "value": x.mean(axis=(1, 2, 3))[:, None]}
+    model = assert_same_training(build, x, targets)
+    assert {"label_loss", "value_loss"} <= set(model.history.history)
+
+
+def test_dropout_is_reproducible_with_a_fixed_seed(threads):
+    x, y = data()
+    first, _ = train(lambda: convnet(dropout=0.5), 2, x, y)
+    second, _ = train(lambda: convnet(dropout=0.5), 2, x, y)
+    assert isinstance(first._shard_plan, ShardedStep)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sharded_training_learns(threads):
+    """Two well-separated classes of images: the sharded fit must separate them."""
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 256)
+    x = rng.standard_normal((256, 8, 8, 2)).astype("float32") + 2.5 * y[:, None, None, None]
+    model, history = train(convnet, 2, x, y, epochs=8, batch_size=32)
+    assert isinstance(model._shard_plan, ShardedStep)
+    assert history["accuracy"][-1] > 0.95
+
+
+def test_an_error_in_a_worker_shard_reaches_fit(threads, monkeypatch):
+    x, y = data(32)
+    model = convnet()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    flatten = model.layers[2]
+    original = type(flatten).call
+
+    def fails_off_the_main_thread(self, inputs):
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("raised in a worker shard")
+        return original(self, inputs)
+
+    monkeypatch.setattr(type(flatten), "call", fails_off_the_main_thread)
+    with pytest.raises(RuntimeError, match="raised in a worker shard"):
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert isinstance(model._shard_plan, ShardedStep)
+
+
+class Doubling(layers.Layer):
+    def call(self, inputs):
+        return inputs * 2.0
+
+
+@pytest.mark.parametrize("build", [
+    lambda: keras.Sequential([keras.Input(shape=(8, 8, 2)), layers.BatchNormalization(),
+                              layers.Flatten(), layers.Dense(4, activation="softmax")]),
+    lambda: keras.Sequential([keras.Input(shape=(8, 8, 2)), Doubling(), layers.Flatten(),
+                              layers.Dense(4, activation="softmax")]),
+    lambda: keras.Sequential([keras.Input(shape=(8, 8, 2)), layers.Flatten(),
+                              layers.Dropout(0.5, seed=3), layers.Dense(4, activation="softmax")]),
+    lambda: keras.Sequential([keras.Input(shape=(8, 8, 2)), layers.Flatten(),
+                              layers.Dense(4, activation="softmax",
+                                           activity_regularizer="l2")]),
+], ids=["batch-norm", "custom-layer", "seeded-dropout", "activity-regularizer"])
+def test_models_that_cannot_shard_train_in_one_piece(threads, build):
+    x, y = data(32)
+    model = build()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert model._shard_plan is False
+
+
+def test_a_summed_loss_trains_in_one_piece(threads):
+    x, y = data(32)
+    model = convnet()
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(reduction="sum"))
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert model._shard_plan is False
+
+
+def test_small_batches_train_in_one_piece(threads, monkeypatch):
+    """Below MIN_SHARD_ACTIVATIONS output values per batch a step is not split."""
+    monkeypatch.setattr(sharded_step, "MIN_SHARD_ACTIVATIONS", 2**20)
+    x, y = data(32)
+    model = convnet()
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    plan = model._shard_plan
+    assert isinstance(plan, ShardedStep)
+    assert plan.bounds(x[:16]) is None  # 16 x 416 output values
+    assert plan.bounds(np.zeros((4096, 8, 8, 2), "float32")) == [(0, 2048), (2048, 4096)]
