@@ -160,12 +160,29 @@ def test_models_that_cannot_shard_train_in_one_piece(threads, build):
 
 
 def test_a_summed_loss_trains_in_one_piece(threads):
+    """Shards of a summed loss would need weights of 1, not n_s / n: not sharded."""
     x, y = data(32)
     model = convnet()
     model.compile(optimizer="adam",
                   loss=keras.losses.SparseCategoricalCrossentropy(reduction="sum"))
     model.fit(x, y, epochs=2, batch_size=16, verbose=0)
-    assert model._shard_plan is False
+    assert isinstance(model._shard_plan, ShardedStep)
+    assert not model._shard_plan.can_train()
+
+
+def test_evaluate_and_predict_shard_the_forward_pass_exactly(threads):
+    x, y = data(64)
+    parallel.set_num_threads(1)
+    ember.set_random_seed(0)
+    whole = convnet()
+    expected_eval = whole.evaluate(x, y, batch_size=32, verbose=0)
+    expected = whole.predict(x, batch_size=32, verbose=0)
+    parallel.set_num_threads(2)
+    ember.set_random_seed(0)
+    sharded = convnet()
+    assert sharded.evaluate(x, y, batch_size=32, verbose=0) == expected_eval
+    np.testing.assert_array_equal(sharded.predict(x, batch_size=32, verbose=0), expected)
+    assert isinstance(sharded._shard_plan, ShardedStep) and whole._shard_plan is False
 
 
 def test_small_batches_train_in_one_piece(threads, monkeypatch):

@@ -38,6 +38,7 @@ class Sequential(Model):
 
     def add(self, layer, rebuild=True):
         """Append a layer (or a ``keras.Input`` tensor to fix the input shape)."""
+        self._shard_plan = None  # decided again for the new stack
         if isinstance(layer, KerasTensor):
             layer = layer._history[0]
         if not isinstance(layer, Layer):
@@ -63,6 +64,7 @@ class Sequential(Model):
         """Remove and return the last layer."""
         if not self._layers:
             raise TypeError("There are no layers in the model.")
+        self._shard_plan = None
         layer = self._layers.pop()
         self.built = False
         if rebuild:

@@ -17,12 +17,15 @@ differs from an unsharded step; for a given thread count, results are bitwise re
 Dropout in a worker shard draws from a generator seeded from ember's generator at each step,
 so a fixed seed gives the same masks run after run.
 
+Evaluation and prediction shard the forward pass alone (``infer``): each sample's outputs
+depend on that sample only, so they are exactly those of one call.
+
 Which models (``shard_plan``): Sequential and functional models built from ember's own layers,
-trained by the built-in ``train_step`` and ``compute_loss``, with "sum_over_batch_size" losses;
 not with BatchNormalization (its statistics would become per-shard statistics), Lambda layers,
-layers holding their own seeded generator, stateful RNNs, activity regularizers or losses added
-during the call; and only for batches with enough memory-bound work to gain from it
-(``MIN_SHARD_ACTIVATIONS``). The first step of a model always runs unsharded: it builds the
+layers holding their own seeded generator, stateful RNNs or activity regularizers; trained by
+the built-in ``train_step`` and ``compute_loss`` with "sum_over_batch_size" losses
+(``can_train``); and only for batches with enough memory-bound work to gain from it
+(``MIN_SHARD_ACTIVATIONS``). The first training step always runs unsharded: it builds the
 model and the optimizer, and shows whether layers add losses.
 """
 
@@ -30,6 +33,7 @@ import numpy as np
 
 from ... import backend, parallel
 from ...autograd.backward import run_backward
+from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ..keras_tensor import flatten, map_structure
 from ..layers.base import _layers_with_losses
@@ -46,22 +50,14 @@ _UNSHARDABLE_LAYERS = ("BatchNormalization", "Lambda")
 
 
 def shard_plan(model):
-    """A ``ShardedStep`` for ``model``, or None when its batches must train in one piece."""
+    """A ``ShardedStep`` for ``model``, or None when its batches must run in one piece."""
     threads = parallel.get_num_threads()
     if threads < 2 or model.distribute is not None or not model.built:
         return None
-    if model.optimizer is None or not getattr(model.optimizer, "built", False):
-        return None
     from .functional import Functional
     from .sequential import Sequential
-    from .trainer import Trainer
 
     if type(model) not in (Sequential, Functional):
-        return None
-    if type(model).compute_loss is not Trainer.compute_loss or _layers_with_losses:
-        return None
-    losses = [loss for loss in model._compile_loss.losses if loss is not None]
-    if any(getattr(loss, "reduction", None) != "sum_over_batch_size" for loss in losses):
         return None
     layers = _leaf_layers(model)
     if not all(_shardable_layer(layer) for layer in layers):
@@ -112,16 +108,38 @@ def _shapes(structure):
 
 
 class ShardedStep:
-    """Train batches of a model as ``threads`` shards (see the module docstring)."""
+    """Run batches of a model as ``threads`` shards (see the module docstring): ``train`` for
+    ``train_step``, ``infer`` for the forward pass of ``test_step`` and ``predict_step``."""
 
     def __init__(self, model, threads, layers):
         self.model, self.threads, self.layers = model, threads, layers
         self._values = {}  # per-sample output values, by the input's sample shape
-        self.variables, self.regularized = model._prepare_step()
-        groups = model.optimizer._groups
-        # one private gradient buffer per worker thread, laid out as the optimizer's groups
+        self._trainable = None  # decided once the optimizer is built
+
+    def can_train(self):
+        """Whether ``train`` equals the built-in step: the built-in ``compute_loss``, losses
+        averaged over the batch, no layer adding losses, and a built optimizer."""
+        if self._trainable is None:
+            model = self.model
+            if model.optimizer is None or not getattr(model.optimizer, "built", False):
+                return False  # the first step builds it, in one piece
+            from .trainer import Trainer
+
+            losses = [loss for loss in model._compile_loss.losses if loss is not None]
+            self._trainable = (
+                type(model).compute_loss is Trainer.compute_loss and not _layers_with_losses
+                and all(getattr(loss, "reduction", None) == "sum_over_batch_size"
+                        for loss in losses))
+            if self._trainable:
+                self._gradient_buffers()
+        return self._trainable
+
+    def _gradient_buffers(self):
+        """One private gradient buffer per worker thread, laid out as the optimizer's."""
+        self.variables, self.regularized = self.model._prepare_step()
+        self.groups = groups = self.model.optimizer._groups
         self.buffers = [[np.zeros_like(group.grad) for group in groups]
-                        for _ in range(threads - 1)]
+                        for _ in range(self.threads - 1)]
         self.targets = []
         for buffers in self.buffers:
             into = {}
@@ -129,7 +147,6 @@ class ShardedStep:
                 for index, variable in enumerate(group.variables):
                     into[variable] = group.flat.view(buffer, index)
             self.targets.append(into)
-        self.groups = groups
 
     def bounds(self, x):
         """The shards' (start, stop) rows for the batch ``x``, or None: train it in one piece."""
@@ -166,7 +183,7 @@ class ShardedStep:
                                         take(sample_weight, index), weight, into)
 
         parallel.run([lambda i=i: shard(i) for i in range(len(bounds))])
-        for buffers in self.buffers:
+        for buffers in self.buffers[:len(bounds) - 1]:
             for group, buffer in zip(self.groups, buffers):
                 group.grad += buffer
                 buffer.fill(0)
@@ -174,6 +191,20 @@ class ShardedStep:
         self._track_loss(results, n)
         y_pred = _concatenate([outputs for outputs, _, _ in results])
         return model.compute_metrics(x, y, y_pred, sample_weight)
+
+    def infer(self, x, bounds):
+        """The model's outputs on ``x`` with ``training=False``, one shard per thread, joined:
+        the same values as one call (each sample's outputs depend on that sample alone)."""
+        results = [None] * len(bounds)
+
+        def shard(i):
+            with no_grad():
+                outputs = self.model(take(x, slice(*bounds[i])), training=False)
+            results[i] = map_structure(lambda t: t.data if isinstance(t, Tensor) else t,
+                                       outputs)
+
+        parallel.run([lambda i=i: shard(i) for i in range(len(bounds))])
+        return _concatenate(results)
 
     def _pass(self, x, y, sample_weight, weight, into):
         """Forward and backward of one shard, its gradients scaled by its share ``weight``."""

@@ -144,7 +144,7 @@ class Trainer:
         if self.distribute is not None and _batch_size(x) == 0:  # this rank's shard is empty
             return self.distribute.empty_step(self, self._prepare_step()[0])
         plan = self._sharded_step()
-        bounds = plan.bounds(x) if plan else None
+        bounds = plan.bounds(x) if plan and plan.can_train() else None
         if bounds is not None:  # one shard per thread (sharded_step.py)
             return plan.train(x, y, sample_weight, bounds)
         y_pred = self(x, training=True)
@@ -158,23 +158,29 @@ class Trainer:
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def _sharded_step(self):
-        """The model's ShardedStep, or False; decided once the model and optimizer are built
-        (and again if the thread count changes)."""
+        """The model's ShardedStep, or False; decided once the model is built (and again if
+        the thread count changes)."""
         plan = self._shard_plan
         if plan is None or (plan and plan.threads != parallel.get_num_threads()):
-            if self.optimizer is None or not self.optimizer.built:
+            if not self.built:
                 return False
             from .sharded_step import shard_plan
 
             plan = self._shard_plan = shard_plan(self) or False
         return plan
 
+    def _forward(self, x):
+        """``self(x, training=False)``, one shard per thread for large batches."""
+        plan = self._sharded_step()
+        bounds = plan.bounds(x) if plan else None
+        return plan.infer(x, bounds) if bounds is not None else self(x, training=False)
+
     def test_step(self, data):
         """Loss and metrics on one batch, without gradients."""
         x, y, sample_weight = data_adapter.unpack(data)
         if self.distribute is not None and _batch_size(x) == 0:  # this rank's shard is empty
             return self.get_metrics_result()
-        y_pred = self(x, training=False)
+        y_pred = self._forward(x)
         if self._compile_loss is not None and y is not None:
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
             self._track_loss(loss, _batch_size(x))
@@ -182,7 +188,7 @@ class Trainer:
 
     def predict_step(self, data):
         x, _, _ = data_adapter.unpack(data)
-        return self(x, training=False)
+        return self._forward(x)
 
     # ----- data ------------------------------------------------------------------------------
     def _batches(self, x, y, sample_weight, batch_size, shuffle, steps, class_weight=None):
