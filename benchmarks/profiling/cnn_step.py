@@ -43,9 +43,9 @@ def model(rng, batch):
 
     def step():
         p = params
-        h = ember.relu(ember.conv2d(x, p["k1"], p["b1"]))
+        h = ember.conv2d(x, p["k1"], p["b1"], activation="relu")  # as Conv2D(activation="relu")
         h = ember.max_pool2d(h, 2)
-        h = ember.relu(ember.conv2d(h, p["k2"], p["b2"]))
+        h = ember.conv2d(h, p["k2"], p["b2"], activation="relu")
         h = ember.max_pool2d(h, 2)
         h = ember.reshape(h, (batch, -1))
         h = ember.dropout(h, 0.5)
@@ -70,11 +70,9 @@ def op_cases(rng, batch):
     h = leaf(rng, batch, 1600)
     w, b = leaf(rng, 1600, 10), leaf(rng, 10)
     return [
-        ("conv1 (28x28x1 -> 32)", lambda: ember.conv2d(x1, k1, b1)),
-        ("relu (26x26x32)", lambda: ember.relu(a1)),
+        ("conv1+relu (28x28x1->32)", lambda: ember.conv2d(x1, k1, b1, activation="relu")),
         ("maxpool (26x26x32)", lambda: ember.max_pool2d(a1, 2)),
-        ("conv2 (13x13x32 -> 64)", lambda: ember.conv2d(x2, k2, b2)),
-        ("relu (11x11x64)", lambda: ember.relu(a2)),
+        ("conv2+relu (13x13x32->64)", lambda: ember.conv2d(x2, k2, b2, activation="relu")),
         ("maxpool (11x11x64)", lambda: ember.max_pool2d(a2, 2)),
         ("dropout (1600)", lambda: ember.dropout(h, 0.5)),
         ("dense 1600->10", lambda: ember.dense(h, w, b)),

@@ -77,6 +77,26 @@ def test_conv2d(xs, ks, strides, padding, dilation, groups, bias):
         numeric_gradcheck(lambda *t: ember.conv2d(*t, **options), x, k)
 
 
+@pytest.mark.parametrize("xs, ks, strides, padding, dilation, groups", CONV2D[:3] + CONV2D[7:8],
+                         ids=str)
+def test_conv2d_with_fused_relu(xs, ks, strides, padding, dilation, groups):
+    x, k, b = GEN.standard_normal(xs), GEN.standard_normal(ks), GEN.standard_normal(ks[-1])
+    options = {"strides": strides, "padding": padding, "dilation_rate": dilation,
+               "groups": groups, "activation": "relu"}
+    compare_with_torch(lambda *t: ember.conv2d(*t, **options),
+                       lambda xt, kt, bt: torch.relu(torch_conv2d(xt, kt, bt, strides, padding,
+                                                                  dilation, groups)), x, k, b)
+    numeric_gradcheck(lambda *t: ember.conv2d(*t, **options), x, k, b)
+
+
+def test_conv1d_with_fused_relu_matches_the_separate_ops():
+    x, k = GEN.standard_normal((2, 9, 3)), GEN.standard_normal((3, 3, 4))
+    compare_with_torch(lambda xt, kt: ember.conv1d(xt, kt, padding="causal", activation="relu"),
+                       lambda xt, kt: torch.relu(torch_conv2d(
+                           xt[:, None], kt[None], None, 1, "valid", 1, 1,
+                           pads=[(0, 0), (2, 0)])[:, 0]), x, k)
+
+
 CONV1D = [
     ((2, 9, 3), (3, 3, 4), 1, "valid", 1, 1),
     ((2, 9, 3), (3, 3, 4), 2, "same", 1, 1),
@@ -205,6 +225,9 @@ def test_depthwise_conv2d(xs, ks, strides, padding, dilation):
 X4, K4 = np.ones((2, 5, 5, 4)), np.ones((3, 3, 4, 6))
 
 ERRORS = [
+    (lambda: ember.conv2d(X4, np.ones((3, 3, 4, 2)), activation="gelu"), ValueError,
+     r"^conv2d: activation must be None, 'linear' or 'relu' \(apply others after the op\)\. "
+     r"Received: activation='gelu'$"),
     (lambda: ember.conv2d(np.ones((5, 5, 4)), K4), ValueError,
      r"^conv2d: expected x of rank 4 and a kernel of rank 4 \(x \(N, H, W, C\), kernel HWIO\)\. "
      r"Received shapes \(5, 5, 4\) and \(3, 3, 4, 6\)$"),

@@ -6,6 +6,7 @@ in ember's im2col kernels; ``data_format="channels_first"`` transposes around th
 """
 
 from ... import ops
+from .. import activations
 from ..registry import builtin
 from ._utils import (
     check_positive_int,
@@ -32,7 +33,6 @@ class BaseConv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        from .. import activations
 
         name = type(self).__name__
         self.filters = None if filters is None else check_positive_int(filters, "filters", name)
@@ -96,8 +96,6 @@ class BaseConv(Layer):
                              f"Full shape received: {tuple(input_shape)}")
 
     def get_config(self):
-        from .. import activations
-
         config = super().get_config()
         config.update({
             "filters": self.filters,
@@ -133,9 +131,12 @@ class _Conv(BaseConv):
 
     def call(self, inputs):
         conv = ops.conv1d if self.rank == 1 else ops.conv2d
+        # a ReLU on channels-last outputs runs inside the convolution op
+        fused = self.data_format == "channels_last" and self.activation is activations.relu
         y = conv(self.to_channels_last(inputs), self.kernel, self.bias, strides=self.strides,
-                 padding=self.padding, dilation_rate=self.dilation_rate, groups=self.groups)
-        return self.finish(y)
+                 padding=self.padding, dilation_rate=self.dilation_rate, groups=self.groups,
+                 activation="relu" if fused else None)
+        return y if fused else self.finish(y)
 
 
 @builtin("layers")

@@ -10,6 +10,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ...autograd.function import Function
 from .._convert import shape_error, to_tensor
+from ..elementwise import _relu, _relu_grad
 from ._sums import sum_rows
 
 __all__ = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d"]
@@ -164,9 +165,11 @@ class Conv(Function):
     Forward: im2col and one GEMM per group. Backward: the kernel gradient is one GEMM on the
     saved window matrix; the input gradient is one small GEMM per kernel offset, each added
     straight into the shifted input region it came from (no (M, K) column gradient to scatter).
+    With ``activation="relu"`` the ReLU runs in place on the GEMM's output, and its derivative
+    comes from the saved output: no separate op, array or pass.
     """
 
-    def forward(self, x, kernel, bias=None, *, strides, dilation, pads, groups):
+    def forward(self, x, kernel, bias=None, *, strides, dilation, pads, groups, activation=None):
         self.squeeze = x.ndim == 3
         if self.squeeze:  # (N, W, C) as (N, 1, W, C)
             x, kernel = x[:, None], kernel[None]
@@ -186,6 +189,7 @@ class Conv(Function):
         out = out.reshape(n, oh, ow, o)
         if bias is not None and not self.fold:
             out += bias
+        self.y = _relu(out, out=out) if activation == "relu" else None
         self.cols, self.weights = cols, weights
         self.geometry = (xp.shape, (n, oh, ow), strides, dilation, pads)
         self.dtypes = (x.dtype, kernel.dtype, None if bias is None else bias.dtype)
@@ -195,6 +199,8 @@ class Conv(Function):
     def backward(self, g):
         if self.squeeze:
             g = g[:, None]
+        if self.y is not None:
+            g = _relu_grad(self.y, g)
         padded_shape, (n, oh, ow), strides, dilation, pads = self.geometry
         kh, kw, cg, o = self.kernel_shape
         k = kh * kw * cg
@@ -269,10 +275,12 @@ def _given(*tensors):
     return tuple(t for t in tensors if t is not None)
 
 
-def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1):
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
+           activation=None):
     """2-D convolution of x (N, H, W, C) with a kernel (kh, kw, C / groups, filters).
 
     ``padding`` is "valid" or "same" (Keras' rule: the odd extra row/column goes at the end).
+    ``activation`` None or "relu" (fused: ``relu(conv2d(...))`` in one op).
 
     >>> import ember, numpy as np
     >>> x, k = np.ones((1, 4, 4, 2), "float32"), np.ones((3, 3, 2, 5), "float32")
@@ -287,13 +295,15 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
     pads = spatial_pads("conv2d", x.shape, kernel.shape[:2], strides, dilation, padding,
                         kernel.shape)
     return Conv.apply(*_given(x, kernel, bias), strides=strides, dilation=dilation, pads=pads,
-                      groups=int(groups))
+                      groups=int(groups), activation=_fused_activation("conv2d", activation))
 
 
-def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1):
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
+           activation=None):
     """1-D convolution of x (N, W, C) with a kernel (k, C / groups, filters).
 
     ``padding`` is "valid", "same" or "causal" (left padding only, as Keras' Conv1D).
+    ``activation`` None or "relu" (fused: ``relu(conv1d(...))`` in one op).
 
     >>> import ember, numpy as np
     >>> ember.conv1d(np.ones((2, 10, 3), "float32"), np.ones((3, 3, 4), "float32")).shape
@@ -307,7 +317,14 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
     pads = spatial_pads("conv1d", (x.shape[0], 1) + x.shape[1:], (1, kernel.shape[0]), strides,
                         dilation, padding, kernel.shape)
     return Conv.apply(*_given(x, kernel, bias), strides=strides, dilation=dilation, pads=pads,
-                      groups=int(groups))
+                      groups=int(groups), activation=_fused_activation("conv1d", activation))
+
+
+def _fused_activation(op, activation):
+    if activation not in (None, "linear", "relu"):
+        raise ValueError(f"{op}: activation must be None, 'linear' or 'relu' (apply others "
+                         f"after the op). Received: activation={activation!r}")
+    return "relu" if activation == "relu" else None
 
 
 # ----- transposed convolution --------------------------------------------------------------------
