@@ -113,7 +113,7 @@ class ShardedStep:
 
     def __init__(self, model, threads, layers):
         self.model, self.threads, self.layers = model, threads, layers
-        self._values = {}  # per-sample output values, by the input's sample shape
+        self._bounds = {}  # the shards of a batch, by the shape of its (first) input
         self._trainable = None  # decided once the optimizer is built
 
     def can_train(self):
@@ -150,17 +150,20 @@ class ShardedStep:
 
     def bounds(self, x):
         """The shards' (start, stop) rows for the batch ``x``, or None: train it in one piece."""
-        first = flatten(x)[0]
-        n, sample_shape = first.shape[0], first.shape[1:]
-        values = self._values.get(sample_shape)
-        if values is None:
-            steps = sample_shape[0] if sample_shape else 1
-            values = self._values[sample_shape] = sum(_output_values(layer, steps)
-                                                      for layer in self.layers)
-        if values * n < MIN_SHARD_ACTIVATIONS:
-            return None
+        shape = (x if type(x) is np.ndarray else flatten(x)[0]).shape
+        try:
+            return self._bounds[shape]
+        except KeyError:
+            pass
+        n, sample_shape = shape[0], shape[1:]
+        steps = sample_shape[0] if sample_shape else 1
+        values = sum(_output_values(layer, steps) for layer in self.layers)
         parts = min(self.threads, n)
-        return parallel.split(n, parts) if parts > 1 else None
+        bounds = None
+        if values * n >= MIN_SHARD_ACTIVATIONS and parts > 1:
+            bounds = parallel.split(n, parts)
+        self._bounds[shape] = bounds
+        return bounds
 
     def train(self, x, y, sample_weight, bounds):
         """One optimization step on the batch; returns the logs, as ``train_step`` does."""
