@@ -1,11 +1,10 @@
 """Elementwise ops: arithmetic, math functions and activations, each derivative beside its op."""
 
-import math
-
 import numpy as np
 
 from ..autograd.function import Function, unbroadcast
 from ._convert import constant, shape_error, to_pair, to_tensor
+from ._gelu import Gelu, gelu  # noqa: F401  (GELU has a module of its own)
 
 # ----- binary arithmetic (broadcasting) ------------------------------------------------------
 
@@ -222,98 +221,6 @@ def _softplus(x):
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
-
-
-# erf(x) ~ x * P(x^2) / Q(x^2) on [-4, 4] (+-1 beyond, to float32 precision): the rational
-# approximation Eigen and XLA use for float32, within 8 ulp of the exact value; ~20 array passes
-# instead of SciPy's 18 ns per element. float64 keeps the exact SciPy erf (gradient checks).
-_ERF_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
-          -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
-          -1.60960333262415e-02)
-_ERF_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
-          -7.37332916720468e-03, -1.42647390514189e-02)
-
-
-def _horner(x2, coefficients):
-    """sum(c * x2**k) by Horner's rule, in place on one new array."""
-    out = x2 * coefficients[0]
-    out += coefficients[1]
-    for c in coefficients[2:]:
-        out *= x2
-        out += c
-    return out
-
-
-def _erf(x):
-    if x.dtype.itemsize <= 4:
-        x = np.clip(x, -4, 4).astype(x.dtype, copy=False)
-        x2 = x * x
-        p = _horner(x2, _ERF_P)
-        p *= x
-        p /= _horner(x2, _ERF_Q)
-        return p
-    try:
-        from scipy.special import erf  # exact where SciPy is installed
-
-        return erf(x).astype(x.dtype, copy=False)
-    except ImportError:
-        return np.vectorize(math.erf, otypes=[x.dtype])(x)
-
-
-class Gelu(Function):
-    """x * Phi(x), exact (erf) or with Keras' tanh approximation; the forward keeps what its
-    derivative reuses (Phi(x), or the tanh), so backward computes no erf or tanh again."""
-
-    def forward(self, x, approximate=True):
-        self.x, self.approximate = x, approximate
-        if approximate:  # 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))
-            inner = x * x
-            inner *= 0.044715
-            inner += 1
-            inner *= x
-            inner *= _SQRT_2_OVER_PI
-            self.t = half = np.tanh(inner, out=inner)
-        else:  # 0.5 * x * (1 + erf(x / sqrt(2)))
-            half = _erf(x * (1 / math.sqrt(2)))
-        cdf = half + 1
-        cdf *= 0.5
-        if not approximate:
-            self.cdf = cdf
-        return x * cdf
-
-    def backward(self, g):
-        x = self.x
-        if self.approximate:
-            t = self.t
-            d_inner = x * x  # sqrt(2 / pi) * (1 + 3 * 0.044715 * x**2)
-            d_inner *= 3 * 0.044715
-            d_inner += 1
-            d_inner *= _SQRT_2_OVER_PI
-            grad = t * t
-            np.subtract(1, grad, out=grad)
-            grad *= x
-            grad *= 0.5
-            grad *= d_inner
-            d_inner = t + 1  # reused as 0.5 * (1 + t)
-            d_inner *= 0.5
-            grad += d_inner
-        else:
-            grad = x * x  # cdf + x * pdf, pdf = exp(-x**2 / 2) / sqrt(2 pi)
-            grad *= -0.5
-            np.exp(grad, out=grad)
-            grad *= 1 / math.sqrt(2 * math.pi)
-            grad *= x
-            grad += self.cdf
-        grad *= g
-        return grad
-
-
-def gelu(x, approximate=True):
-    """Gaussian error linear unit; ``approximate=True`` (Keras' default) uses tanh."""
-    return Gelu.apply(to_tensor(x), approximate=approximate)
-
-
 def _cast_like(value, x):
     return np.asarray(value, dtype=x.dtype)
 

@@ -102,6 +102,75 @@ def test_return_scores_matches_reference(gen):
     np.testing.assert_allclose(sdpa(q, k, v, is_causal=True).numpy(), expected_out, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_logits_take_the_max_shifted_softmax(gen, dtype):
+    # logits in the hundreds: exp would overflow without subtracting each row's maximum
+    q, k, v = (a.astype(dtype) for a in _qkv(gen, tq=6, tk=6))
+    q = q * 60
+    keep = np.tril(np.ones((6, 6), bool))
+    expected_out, expected_p = _reference(q, k, v, keep)
+    assert np.abs(q @ np.swapaxes(k, -1, -2)).max() / np.sqrt(6) > 100
+    out, scores = sdpa(q, k, v, is_causal=True, return_scores=True)
+    # float32: gradients up to ~3, with the logits' rounding amplified by |q| ~ 60
+    tol = dict(rtol=1e-4, atol=5e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(scores.numpy(), expected_p, **tol)
+    np.testing.assert_allclose(out.numpy(), expected_out, **tol)
+    compare_with_torch(lambda q, k, v: sdpa(q, k, v, is_causal=True),
+                       lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                       q, k, v, **tol)
+
+
+def test_both_softmax_paths_agree():
+    # logits within the shift-free limit give the same probabilities with and without the shift
+    from ember.ops.kernels.attention import _softmax_keys
+
+    s = np.random.default_rng(1).standard_normal((2, 3, 7, 5)).astype(np.float32) * 8
+    bias = np.where(np.tri(7, 5, -1, dtype=bool), np.float32(-1e30), np.float32(0))
+    shifted = _softmax_keys(s.copy(), bias, all_rows_live=False)
+    free = _softmax_keys(s.copy(), bias, all_rows_live=True)
+    expected = np.exp(np.where(bias < 0, -np.inf, s.astype(np.float64)))
+    expected /= expected.sum(axis=-2, keepdims=True)
+    np.testing.assert_allclose(shifted, expected, rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(free, expected, rtol=2e-6, atol=1e-7)
+
+
+def test_float32_inputs_as_transposed_views_match_torch(gen):
+    # the layout MultiHeadAttention passes: (B, T, H, D) projections viewed as (B, H, T, D)
+    q, k, v = (gen.standard_normal((2, 9, 3, 4)).astype(np.float32).transpose(0, 2, 1, 3)
+               for _ in range(3))
+    tensors = [ember.tensor(a, requires_grad=True) for a in (q, k, v)]
+    tensors[0].data, tensors[1].data, tensors[2].data = q, k, v  # keep the strided views
+    assert not tensors[0].data.flags.c_contiguous
+    out = sdpa(*tensors, is_causal=True)
+    g = gen.standard_normal(out.shape).astype(np.float32)
+    out.backward(g)
+    torch_in = [torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (q, k, v)]
+    expected = F.scaled_dot_product_attention(*torch_in, is_causal=True)
+    expected.backward(torch.tensor(g))
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for t, tt in zip(tensors, torch_in):
+        np.testing.assert_allclose(t.grad, tt.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_causal_mask_cache_keeps_dtypes_and_lengths_apart(gen):
+    for tq, tk in ((4, 4), (3, 5), (4, 4)):
+        q, k, v = _qkv(gen, tq=tq, tk=tk)
+        keep = np.tri(tq, tk, dtype=bool)
+        for dtype in (np.float32, np.float64):
+            out = sdpa(q.astype(dtype), k.astype(dtype), v.astype(dtype), is_causal=True)
+            assert out.dtype == dtype
+            np.testing.assert_allclose(out.numpy(), _reference(q, k, v, keep)[0], rtol=1e-4,
+                                       atol=1e-5)
+
+
+def test_vector_padding_mask_matches_torch(gen):
+    padding = np.array([True, False, True, True, False])  # (Tk,): the same for every query
+    compare_with_torch(lambda q, k, v: sdpa(q, k, v, mask=padding),
+                       lambda q, k, v: F.scaled_dot_product_attention(
+                           q, k, v, attn_mask=torch.tensor(padding[None])),
+                       *_qkv(gen))
+
+
 def test_dropout_only_in_training_and_same_mask_both_paths(gen):
     q, k, v = _qkv(gen)
     plain = sdpa(q, k, v).numpy()

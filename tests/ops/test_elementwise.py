@@ -86,6 +86,47 @@ def test_activations_stay_finite_at_extremes(op):
     assert np.all(np.isfinite(y.numpy())) and np.all(np.isfinite(x.grad))
 
 
+@pytest.mark.parametrize("approximate", [False, True])
+def test_gelu_derivative_is_computed_only_when_recording(approximate):
+    # the forward computes the derivative for backward only when the graph is recorded; the
+    # output is the same either way
+    from ember.ops._gelu import Gelu
+
+    x = sample((50,)).astype(np.float32)
+    t = ember.tensor(x, requires_grad=True)
+    y = ember.gelu(t, approximate=approximate)
+    assert y._ctx.d is not None
+    with ember.no_grad():
+        y_free = ember.gelu(t, approximate=approximate)
+    np.testing.assert_array_equal(y_free.numpy(), y.numpy())
+    ctx = Gelu()
+    with ember.no_grad():
+        ctx.forward(x, approximate=approximate)
+    assert ctx.d is None
+
+
+def test_gelu_docstring_example_runs():
+    import doctest
+
+    import ember.ops._gelu as module
+
+    assert doctest.testmod(module).failed == 0
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_gelu_float16_is_computed_in_float32(approximate):
+    x = sample((40,))
+    t = ember.tensor(x.astype(np.float16), requires_grad=True)
+    y = ember.gelu(t, approximate=approximate)
+    y.sum().backward()
+    assert y.dtype == t.grad.dtype == np.float16
+    xt = torch.tensor(x.astype(np.float16).astype(np.float64), requires_grad=True)
+    expected = F.gelu(xt, approximate="tanh" if approximate else "none")
+    expected.sum().backward()
+    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=2e-3, atol=1e-3)
+    np.testing.assert_allclose(t.grad, xt.grad.numpy(), rtol=2e-3, atol=1e-3)
+
+
 BINARY = [
     ("add", ember.add, torch.add, "any"),
     ("subtract", ember.subtract, torch.sub, "any"),

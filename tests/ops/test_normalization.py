@@ -162,6 +162,46 @@ def test_layer_norm_matches_torch(gen, axis):
                        lambda x, g, b: F.layer_norm(x, shape, g, b, eps=EPS), x, gamma, beta)
 
 
+@pytest.mark.parametrize("has_gamma, has_beta", [(True, False), (False, True)])
+@pytest.mark.parametrize("shape", [(3, 4, 5), (7,)], ids=str)
+def test_layer_norm_last_axis_with_one_param(gen, shape, has_gamma, has_beta):
+    # the last-axis kernel (BLAS row sums) with either parameter alone, and on a vector
+    x = gen.standard_normal(shape) * 2 + 1
+    params = [gen.standard_normal(shape[-1]) + 1 for _ in range(has_gamma + has_beta)]
+
+    def ours(x, *p):
+        return ember.layer_norm(x, p[0] if has_gamma else None,
+                                p[-1] if has_beta else None, epsilon=1e-5)
+
+    def theirs(x, *p):
+        return F.layer_norm(x, shape[-1:], p[0] if has_gamma else None,
+                            p[-1] if has_beta else None, eps=1e-5)
+
+    compare_with_torch(ours, theirs, x, *params)
+    numeric_gradcheck(ours, x, *params)
+
+
+def test_layer_norm_parameter_gradients_alone(gen):
+    # only gamma and beta need gradients (x is a constant): same values as with all three
+    x = (gen.standard_normal((6, 5, 8)) * 2).astype(np.float32)
+    gamma, beta = (a.astype(np.float32) for a in _channel_params(gen, 8))
+    g = gen.standard_normal(x.shape).astype(np.float32)
+    grads = []
+    for x_grad in (False, True):
+        ts = [ember.tensor(x, requires_grad=x_grad)] + [
+            ember.tensor(a, requires_grad=True) for a in (gamma, beta)]
+        ember.layer_norm(*ts).backward(g)
+        grads.append([t.grad for t in ts[1:]])
+        assert (ts[0].grad is not None) == x_grad
+    for alone, together in zip(*grads):
+        np.testing.assert_array_equal(alone, together)
+    xt = torch.tensor(x)
+    gt, bt = (torch.tensor(a, requires_grad=True) for a in (gamma, beta))
+    F.layer_norm(xt, (8,), gt, bt, eps=EPS).backward(torch.tensor(g))
+    np.testing.assert_allclose(grads[0][0], gt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(grads[0][1], bt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_layer_norm_inner_axis_matches_torch(gen):
     x = gen.standard_normal((2, 6, 3))
     gamma, beta = gen.standard_normal(6) + 1, gen.standard_normal(6)
