@@ -190,7 +190,13 @@ class ShardedStep:
             for group, buffer in zip(self.groups, buffers):
                 group.grad += buffer
                 buffer.fill(0)
-        model.optimizer.apply([v.grad for v in self.variables], self.variables)
+        optimizer = model.optimizer
+        if type(optimizer).__module__.startswith("ember."):  # elementwise update rules
+            optimizer._update_threads = self.threads
+        try:
+            optimizer.apply([v.grad for v in self.variables], self.variables)
+        finally:
+            optimizer._update_threads = 1
         self._track_loss(results, n)
         y_pred = _concatenate([outputs for outputs, _, _ in results])
         return model.compute_metrics(x, y, y_pred, sample_weight)

@@ -133,3 +133,23 @@ class Region:
             np.multiply(self.w, self.decay_mask, out=t)
             t *= rate
         self.w -= t
+
+    def parts(self, count):
+        """The region cut into ``count`` contiguous pieces (``Part``s), for elementwise work
+        (weight decay, the update rule) on several threads at once."""
+        size = self.w.size
+        bounds = [size * i // count for i in range(count + 1)]
+        return [Part(self, slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+class Part:
+    """A contiguous piece of a region's buffers, element by element (no variable boundaries:
+    only for elementwise work)."""
+
+    apply_weight_decay = Region.apply_weight_decay
+
+    def __init__(self, region, sl):
+        self.w, self.g = region.w[sl], region.g[sl]
+        self.slots = {name: buffer[sl] for name, buffer in region.slots.items()}
+        self.tmp = [buffer[sl] for buffer in region.tmp]
+        self.decay_mask = None if region.decay_mask is None else region.decay_mask[sl]

@@ -105,6 +105,7 @@ class Optimizer(StepMixin):
                              f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
                              f"global_clipnorm={global_clipnorm}")
         self.built = False
+        self._update_threads = 1  # > 1 while a sharded training step applies gradients
         self._iterations = self._own_variable(np.zeros((), np.int64), "iteration")
         self._lr_variable = None
         self._learning_rate = None
