@@ -223,6 +223,10 @@ def report(workload, args, version, import_s, **figures):
         "blas": blas_info(),
         "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
     }
+    if args.framework == "ember":  # how many threads ember's sharded steps used
+        import ember
+
+        record["ember_threads"] = ember.get_num_threads()
     sys.stdout.flush()
     print(json.dumps(record), flush=True)
     return record
