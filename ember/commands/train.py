@@ -101,8 +101,9 @@ def train(args):
     ordered = dict(sorted(scores.items(), key=lambda item: item[0] != "loss"))
     print(f"{split} " + format_logs(ordered))
     steps_done = len(history.epoch) * (steps or -(-len(data.x_train) // batch_size))
-    print(f"Trained {len(history.epoch)} epochs ({steps_done} steps) in {seconds:.2f} s, "
-          f"validation included.")
+    epochs = len(history.epoch)
+    print(f"Trained {epochs} epoch{'' if epochs == 1 else 's'} ({steps_done} steps) in "
+          f"{seconds:.2f} s, validation included.")
     written = _save(out, model, history, data, {
         "recipe": recipe.name, "dataset": recipe.dataset,
         "data": str(Path(args.data).resolve()) if args.data else None,
