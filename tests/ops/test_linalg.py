@@ -53,7 +53,9 @@ def test_matmul_errors(shapes, message):
 
 
 TORCH_ACTIVATIONS = {None: lambda z: z, "linear": lambda z: z, "relu": torch.relu,
-                     "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+                     "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+                     "gelu": torch.nn.functional.gelu,
+                     "gelu_approximate": lambda z: torch.nn.functional.gelu(z, approximate="tanh")}
 
 
 @pytest.mark.parametrize("x_shape", [(5, 3), (2, 4, 3)], ids=str)
@@ -92,6 +94,38 @@ def test_dense_with_mixed_float_dtypes_returns_gradients_in_input_dtypes():
     np.testing.assert_allclose(b.grad, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("activation, approximate", [("gelu", False),
+                                                     ("gelu_approximate", True)])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_dense_fused_gelu_matches_dense_then_gelu_op(activation, approximate, dtype):
+    """The fused GELU gives the Gelu op's values and gradients (float32 rounding; float16 is
+    computed in float32 by both)."""
+    arrays = [GEN.standard_normal(s).astype(dtype) for s in ((2, 5, 3), (3, 4), (4,))]
+
+    def run(fused):
+        x, w, b = (ember.tensor(a, requires_grad=True) for a in arrays)
+        if fused:
+            y = ember.dense(x, w, b, activation)
+        else:
+            y = ember.gelu(ember.dense(x, w, b), approximate=approximate)
+        (y * ember.tensor(np.arange(40.0).reshape(2, 5, 4).astype(dtype))).sum().backward()
+        return [y.numpy()] + [t.grad for t in (x, w, b)]
+
+    tol = {"float32": 1e-6, "float16": 1e-3}[dtype]
+    for fused, plain in zip(run(True), run(False)):
+        assert fused.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(fused, plain, rtol=tol, atol=tol)
+
+
+def test_dense_fused_gelu_without_grad():
+    x, w = GEN.standard_normal((4, 3)), GEN.standard_normal((3, 2))
+    with ember.no_grad():
+        y = ember.dense(x, w, activation="gelu")
+    z = x @ w
+    np.testing.assert_allclose(y.numpy(), torch.nn.functional.gelu(torch.tensor(z)).numpy())
+    assert y._ctx is None
+
+
 @pytest.mark.parametrize("args, message", [
     (((2, 3), (4, 2)), r"^dense: expected x of shape \(\.\.\., n\) and a kernel of shape "
                        r"\(n, units\)\. Received shapes \(2, 3\) and \(4, 2\)$"),
@@ -106,7 +140,7 @@ def test_dense_shape_errors(args, message):
 
 
 def test_dense_activation_error():
-    with pytest.raises(ValueError, match=r"^dense: activation must be one of \['linear', 'relu', "
-                                         r"'sigmoid', 'tanh'\] or None\. Received: "
-                                         r"activation='gelu'$"):
-        ember.dense(np.ones((2, 3)), np.ones((3, 2)), activation="gelu")
+    with pytest.raises(ValueError, match=r"^dense: activation must be one of \['gelu', "
+                                         r"'gelu_approximate', 'linear', 'relu', 'sigmoid', "
+                                         r"'tanh'\] or None\. Received: activation='selu'$"):
+        ember.dense(np.ones((2, 3)), np.ones((3, 2)), activation="selu")

@@ -3,6 +3,8 @@
 Weights, in Keras' order: query kernel (d_model, heads, key_dim) and bias (heads, key_dim), the
 same for key and value (value_dim), then the output kernel (heads, value_dim, out_dim) and bias
 (out_dim,), held by four EinsumDense sub-layers named query, key, value, attention_output.
+Self-attention (query, key and value one tensor) projects q, k and v in one GEMM against the
+three sub-layers' kernels (attention_qkv.py).
 """
 
 import math
@@ -12,6 +14,7 @@ import numpy as np
 from ... import ops
 from ..registry import builtin
 from ._utils import as_tensor, check_positive_int, check_rate, mask_array, resolve, serialize
+from .attention_qkv import can_pack, packed_qkv
 from .base import Layer
 from .einsum_dense import EinsumDense
 
@@ -181,9 +184,13 @@ class MultiHeadAttention(Layer):
         key_mask = _given(key_mask, key) if key_given else mask_array(key_mask)
         mask = self._compute_attention_mask(query, value, query_mask, value_mask, key_mask,
                                             attention_mask, use_causal_mask)
-        q = ops.transpose(self._query_dense(query), (0, 2, 1, 3))  # (B, N, T, key_dim)
-        k = ops.transpose(self._key_dense(key), (0, 2, 1, 3))  # (B, N, S, key_dim)
-        v = ops.transpose(self._value_dense(value), (0, 2, 1, 3))  # (B, N, S, value_dim)
+        if key is query and value is query and can_pack(query, self._query_dense,
+                                                        self._key_dense, self._value_dense):
+            q, k, v = packed_qkv(query, self._query_dense, self._key_dense, self._value_dense)
+        else:
+            q = ops.transpose(self._query_dense(query), (0, 2, 1, 3))  # (B, N, T, key_dim)
+            k = ops.transpose(self._key_dense(key), (0, 2, 1, 3))  # (B, N, S, key_dim)
+            v = ops.transpose(self._value_dense(value), (0, 2, 1, 3))  # (B, N, S, value_dim)
         result = ops.scaled_dot_product_attention(
             q, k, v, mask=None if mask is None else mask[:, None], scale=self._inverse_sqrt_key_dim,
             dropout_rate=self._dropout, training=bool(training),

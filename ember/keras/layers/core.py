@@ -11,7 +11,9 @@ from ._utils import kernel_bias_config, resolve
 from .base import Layer
 from .input_spec import InputSpec
 
-_FUSED_ACTIVATIONS = {"relu", "sigmoid", "tanh", "linear"}
+# activations the Dense op runs on its GEMM output (keras.activations.get("gelu") is the exact
+# GELU, which the op's "gelu" is too)
+_FUSED_ACTIVATIONS = {"relu", "sigmoid", "tanh", "linear", "gelu"}
 
 
 @builtin("layers")

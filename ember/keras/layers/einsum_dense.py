@@ -6,33 +6,97 @@ value kernels (d_model, heads, key_dim), biases (heads, key_dim), output kernel
 which hands dense-like contractions to BLAS.
 """
 
+import math
 import re
 import string
+from functools import lru_cache
 
 import numpy as np
 
-from ...autograd.function import Function
+from ...autograd.function import Function, unbroadcast
+from ...ops.linalg import column_sums
 from ..registry import builtin
 from ._utils import kernel_bias_config, resolve
 from .base import Layer
 
 
 class Einsum(Function):
-    """``einsum("x,k->y", x, k)`` with an explicit (ellipsis-free) equation."""
+    """``einsum("x,k->y", x, k) + b`` with an explicit (ellipsis-free) equation; ``b`` optional.
 
-    def forward(self, x, k, equation):
-        self.x, self.k = x, k
-        self.inp, rest = equation.split(",")
-        self.ker, self.out = rest.split("->")
-        return _einsum(self.inp, x, self.ker, k, self.out)
+    The bias is added in place on the contraction's fresh output and its gradient comes from
+    this op's backward: a separate Add would cost a pass over the output each way, and its
+    backward a slow multi-axis reduction. When the equation is a matrix product (see
+    ``_matrix_axes``), both passes are 2-D GEMMs on reshaped views.
+    """
+
+    def forward(self, x, k, b=None, *, equation):
+        self.inp, self.ker, self.out, self.matrix = _plan(equation)
+        self.k, self.b_shape = k, None if b is None else b.shape
+        if self.matrix:
+            n = self.matrix
+            self.x_shape = x.shape
+            inner = math.prod(k.shape[:n])
+            self.x2 = x.reshape(math.prod(x.shape[:-n]), inner)  # a copy if x is a transpose
+            self.k2 = k.reshape(inner, math.prod(k.shape[n:]))
+            y = (self.x2 @ self.k2).reshape(x.shape[:-n] + k.shape[n:])
+        else:
+            self.x = x
+            y = _einsum(self.inp, x, self.ker, k, self.out)
+        if b is not None:
+            y += b  # y is the contraction's own new array
+        return y
 
     def backward(self, g):
-        gx = gk = None
-        if self.needs_input_grad[0]:
-            gx = _contract(self.out, g, self.ker, self.k, self.inp, self.x.shape)
-        if self.needs_input_grad[1]:
-            gk = _contract(self.inp, self.x, self.out, g, self.ker, self.k.shape)
-        return gx, gk
+        needs = self.needs_input_grad
+        gx = gk = gb = None
+        if self.matrix:
+            x2, k2 = self.x2, self.k2
+            g2 = g.reshape(x2.shape[0], k2.shape[1])
+            if needs[0]:
+                gx = (g2 @ k2.T).astype(x2.dtype, copy=False).reshape(self.x_shape)
+            if needs[1]:
+                gk = (x2.T @ g2).astype(k2.dtype, copy=False).reshape(self.k.shape)
+        else:
+            if needs[0]:
+                gx = _contract(self.out, g, self.ker, self.k, self.inp, self.x.shape)
+            if needs[1]:
+                gk = _contract(self.inp, self.x, self.out, g, self.ker, self.k.shape)
+        if self.b_shape is None:
+            return gx, gk
+        if needs[2]:
+            gb = _bias_grad(g, self.b_shape)
+        return gx, gk, gb
+
+
+def _bias_grad(g, shape):
+    """``g`` summed to a bias of ``shape`` (the output's trailing axes, some of size 1)."""
+    size = math.prod(shape)
+    if g.shape[g.ndim - len(shape):] == shape:  # a bias over whole trailing axes: one GEMV
+        return column_sums(g.reshape(-1, size)).reshape(shape)
+    return np.ascontiguousarray(unbroadcast(g, shape))
+
+
+@lru_cache(maxsize=256)
+def _plan(equation):
+    """(input spec, kernel spec, output spec, matrix axes) of an explicit equation."""
+    inp, rest = equation.split(",")
+    ker, out = rest.split("->")
+    return inp, ker, out, _matrix_axes(inp, ker, out)
+
+
+def _matrix_axes(inp, ker, out):
+    """n when the einsum is ``x.reshape(rows, K) @ k.reshape(K, cols)`` reshaped: the input's
+    last n letters are the kernel's first n, contracted in the same order, and the output is
+    the input's other letters then the kernel's (e.g. "abc,cde->abde", "abcd,cde->abe");
+    else 0. Every letter appears once per operand and the kernel's free letters all reach the
+    output, so nothing is summed or broadcast outside the GEMM."""
+    for n in range(min(len(inp), len(ker)), 0, -1):
+        shared = inp[len(inp) - n:]
+        lead, free = inp[:len(inp) - n], ker[n:]
+        if (ker[:n] == shared and out == lead + free
+                and len(set(inp + free)) == len(inp) + len(free) and len(set(ker)) == len(ker)):
+            return n
+    return 0
 
 
 def _einsum(a_spec, a, b_spec, b, out_spec):
@@ -192,11 +256,15 @@ class EinsumDense(Layer):
         return f"{lead}{self._inp},{self._ker}->{lead}{self._out}"
 
     def call(self, inputs):
-        y = Einsum.apply(inputs, self.kernel, equation=self._explicit(inputs.ndim))
-        if self.bias is not None:
-            y = y + self.bias
-        y = self.activation(y)
-        return y
+        equation = self._explicit(inputs.ndim)
+        bias = self.bias
+        if bias is None:
+            y = Einsum.apply(inputs, self.kernel, equation=equation)
+        elif inputs.dtype == self.kernel.dtype == bias.dtype:  # the bias added in the op
+            y = Einsum.apply(inputs, self.kernel, bias, equation=equation)
+        else:  # mixed dtypes: a separate add promotes as NumPy does
+            y = Einsum.apply(inputs, self.kernel, equation=equation) + bias
+        return self.activation(y)
 
     def get_config(self):
         from .. import activations
