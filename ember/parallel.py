@@ -1,11 +1,12 @@
 """ember's thread pool: one worker thread per extra core, and the BLAS setting it needs.
 
 NumPy releases the GIL inside its ufuncs and BLAS calls, so Python threads that each work on
-their own arrays run truly in parallel. ember uses this coarsely: ``fit`` trains each batch as
-one shard per thread (``ember/keras/models/sharded_step.py``), so every op of the step, not
-only the matrix products, runs on all cores, with two hand-offs per step. Finer splits (one per
-op) do not pay on the machines this was measured on: waking a sleeping thread takes 60-100 us
-there, as long as a mid-size op.
+their own arrays run truly in parallel. ember uses this coarsely: ``fit`` trains each large
+batch as one shard per thread (``ember/keras/models/sharded_step.py``), so every op of the step,
+not only the matrix products, runs on all cores, and then splits the optimizer's elementwise
+update over the threads: three hand-offs per step. Finer splits (one per op) do not pay on the
+machines this was measured on: waking a sleeping thread takes 60-100 us there, as long as a
+mid-size op.
 
 BLAS threads are the catch. After each multi-threaded product, OpenBLAS keeps its worker
 threads spinning for a long while (about 0.1 s) waiting for more work: they occupy the other
