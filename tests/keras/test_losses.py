@@ -428,3 +428,25 @@ def test_resolve_crossentropy_follows_keras_shapes():
     assert losses.resolve_crossentropy((8,), (8, 5)) is losses.SparseCategoricalCrossentropy
     assert losses.resolve_crossentropy((8, 1), (8, 5)) is losses.SparseCategoricalCrossentropy
     assert losses.resolve_crossentropy((8, 5), (8, 5)) is losses.CategoricalCrossentropy
+
+
+def test_a_predictions_keras_mask_excludes_its_timesteps_from_the_mean():
+    """As in Keras 3: a mask carried by y_pred (Embedding(mask_zero=True) -> LSTM(return_sequences)
+    -> Dense) weights the per-timestep losses, so the mean runs over the valid steps only;
+    checked against the formula and against Keras 3.15 on a real model (1.0977400 both)."""
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=(2, 4)).astype("float32")
+    labels = rng.integers(0, 3, (2, 4))
+    mask = np.array([[1, 1, 0, 0], [1, 1, 1, 0]], bool)
+    y_pred = ember.tensor(probs)
+    y_pred._keras_mask = ember.tensor(mask)
+    per_step = -np.log(np.take_along_axis(probs, labels[..., None], -1)[..., 0])
+    loss = losses.SparseCategoricalCrossentropy()
+    assert float(loss(labels, y_pred).data) == pytest.approx(per_step[mask].mean(), rel=1e-6)
+    unmasked = ember.tensor(probs)
+    assert float(loss(labels, unmasked).data) == pytest.approx(per_step.mean(), rel=1e-6)
+    # a sequence mask on a per-sequence loss (leading axes differ) does not apply
+    summary = ember.tensor(probs[:, 0])
+    summary._keras_mask = ember.tensor(mask)
+    assert float(loss(labels[:, 0], summary).data) == pytest.approx(per_step[:, 0].mean(),
+                                                                    rel=1e-6)

@@ -231,3 +231,46 @@ def test_causal_self_attention_model(threads):
     rng = np.random.default_rng(4)
     x = rng.integers(0, 11, (16, 8)).astype("int32")
     assert_same_training(build, x, np.roll(x, -1, axis=1), batch_size=8)
+
+
+def masked_tagger():
+    """Per-token outputs that carry the Embedding's mask: the loss averages over valid tokens."""
+    model = keras.Sequential([
+        keras.Input(shape=(None,), dtype="int32"),
+        layers.Embedding(12, 8, mask_zero=True),
+        layers.LSTM(6, return_sequences=True),
+        layers.Dense(3, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def tagged_data():
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 12, (24, 7)).astype("int32")
+    x[:12, 3:] = 0  # the first shard of each batch of 24 holds far fewer valid tokens
+    return x, x % 3
+
+
+def test_masked_outputs_train_in_one_piece(threads):
+    """Shards of a masked mean hold unequal numbers of valid entries: n_s / n would be the wrong
+    weight, so such a model trains unsharded and equals the one-thread run exactly."""
+    x, y = tagged_data()
+    one, history_one = train(masked_tagger, 1, x, y, batch_size=24)
+    two, history_two = train(masked_tagger, 2, x, y, batch_size=24)
+    assert two._masked_outputs is True and not two._shard_plan.can_train()
+    for a, b in zip(one.get_weights(), two.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert history_one == history_two
+
+
+def test_evaluation_keeps_the_shards_masks(threads):
+    x, y = tagged_data()
+    parallel.set_num_threads(1)
+    ember.set_random_seed(0)
+    expected = masked_tagger().evaluate(x, y, batch_size=24, verbose=0)
+    parallel.set_num_threads(2)
+    ember.set_random_seed(0)
+    model = masked_tagger()
+    assert model.evaluate(x, y, batch_size=24, verbose=0) == pytest.approx(expected, rel=1e-6)
+    assert isinstance(model._shard_plan, ShardedStep)

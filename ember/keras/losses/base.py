@@ -82,6 +82,22 @@ def _trailing_axes(weights, ndim):
     return weights
 
 
+def _with_keras_mask(mask, keras_mask, shape):
+    """The loss's own mask (``ignore_class``) and the prediction's Keras mask (from Embedding
+    ``mask_zero`` or Masking, carried through the layers) combined, as Keras does: masked
+    timesteps count in no mean. A Keras mask that does not cover the values' leading axes
+    (a sequence's mask on a per-sequence loss) does not apply."""
+    if keras_mask is None:
+        return mask
+    keras_mask = np.asarray(keras_mask.data if isinstance(keras_mask, Tensor) else keras_mask,
+                            bool)
+    if tuple(shape[:keras_mask.ndim]) != keras_mask.shape:
+        return mask
+    keras_mask = keras_mask.reshape(keras_mask.shape + (1,) * (len(shape) - keras_mask.ndim))
+    keras_mask = np.broadcast_to(keras_mask, shape)
+    return keras_mask if mask is None else np.logical_and(mask, keras_mask)
+
+
 def reduce_weighted_values(values, sample_weight=None, mask=None,
                            reduction="sum_over_batch_size"):
     """Weight per-sample ``values`` (a tensor) and reduce them to a scalar, as Keras does.
@@ -149,6 +165,7 @@ class Loss:
         return self._dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        keras_mask = getattr(y_pred, "_keras_mask", None)
         y_pred = as_prediction(y_pred)
         if self._integer_labels:
             y_true = y_true if isinstance(y_true, Tensor) else constant(np.asarray(y_true))
@@ -157,6 +174,7 @@ class Loss:
         values, mask = self._call_with_mask(y_true, y_pred)
         if not isinstance(values, Tensor):
             values = as_target(values, y_pred)
+        mask = _with_keras_mask(mask, keras_mask, values.shape)
         return reduce_weighted_values(values, sample_weight, mask, self.reduction)
 
     def _call_with_mask(self, y_true, y_pred):

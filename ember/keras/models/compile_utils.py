@@ -72,6 +72,8 @@ class CompileLoss:
                 parts.append(None)
                 continue
             logits = _softmax_logits(yp) if twin is not None else None
+            if logits is not None and getattr(yp, "_keras_mask", None) is not None:
+                logits._keras_mask = yp._keras_mask  # the loss averages over unmasked steps
             value = twin(yt, logits, sw) if logits is not None else loss(yt, yp, sw)
             parts.append(value)
             term = value if weight == 1.0 else value * weight

@@ -118,16 +118,20 @@ class ShardedStep:
 
     def can_train(self):
         """Whether ``train`` equals the built-in step: the built-in ``compute_loss``, losses
-        averaged over the batch, no layer adding losses, and a built optimizer."""
+        averaged over the batch, outputs without Keras masks (a masked loss averages over the
+        valid entries, which shards hold in unequal numbers), no layer adding losses, and a
+        built optimizer: all known after the first (unsharded) step."""
         if self._trainable is None:
             model = self.model
-            if model.optimizer is None or not getattr(model.optimizer, "built", False):
+            if model.optimizer is None or not getattr(model.optimizer, "built", False) \
+                    or model._masked_outputs is None:
                 return False  # the first step builds it, in one piece
             from .trainer import Trainer
 
             losses = [loss for loss in model._compile_loss.losses if loss is not None]
             self._trainable = (
                 type(model).compute_loss is Trainer.compute_loss and not _layers_with_losses
+                and not model._masked_outputs
                 and all(getattr(loss, "reduction", None) == "sum_over_batch_size"
                         for loss in losses))
             if self._trainable:
@@ -208,9 +212,7 @@ class ShardedStep:
 
         def shard(i):
             with no_grad():
-                outputs = self.model(take(x, slice(*bounds[i])), training=False)
-            results[i] = map_structure(lambda t: t.data if isinstance(t, Tensor) else t,
-                                       outputs)
+                results[i] = self.model(take(x, slice(*bounds[i])), training=False)
 
         parallel.run([lambda i=i: shard(i) for i in range(len(bounds))])
         return _concatenate(results)
@@ -237,7 +239,18 @@ class ShardedStep:
 
 
 def _concatenate(shard_outputs):
-    """The shards' output structures joined along the batch axis, as tensors."""
-    joined = iter([Tensor(np.concatenate(parts)) for parts in
-                   zip(*[flatten(outputs) for outputs in shard_outputs])])
+    """The shards' output structures (tensors or arrays) joined along the batch axis, as
+    tensors carrying the joined Keras masks where the shards' outputs had masks."""
+    joined = []
+    for parts in zip(*[flatten(outputs) for outputs in shard_outputs]):
+        tensor = Tensor(np.concatenate([_array(part) for part in parts]))
+        masks = [getattr(part, "_keras_mask", None) for part in parts]
+        if masks[0] is not None:
+            tensor._keras_mask = np.concatenate([_array(mask) for mask in masks])
+        joined.append(tensor)
+    joined = iter(joined)
     return map_structure(lambda _: next(joined), shard_outputs[0])
+
+
+def _array(value):
+    return value.data if isinstance(value, Tensor) else np.asarray(value)

@@ -30,6 +30,7 @@ class Trainer:
         self._loss_trackers = []
         self._step_cache = None
         self._shard_plan = None  # a ShardedStep, False (train in one piece) or None (not known yet)
+        self._masked_outputs = None  # whether the outputs carry Keras masks (seen in training)
         self.distribute = None  # set by ember.distributed for data-parallel training
 
     # ----- compile ---------------------------------------------------------------------------
@@ -148,6 +149,8 @@ class Trainer:
         if bounds is not None:  # one shard per thread (sharded_step.py)
             return plan.train(x, y, sample_weight, bounds)
         y_pred = self(x, training=True)
+        self._masked_outputs = any(getattr(t, "_keras_mask", None) is not None
+                                   for t in flatten(y_pred))
         variables = self._prepare_step()[0]  # after the forward pass, which may build the model
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         self._track_loss(loss, _batch_size(x))
