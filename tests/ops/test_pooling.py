@@ -99,6 +99,34 @@ def test_max_pool_gradient_goes_to_the_first_maximum():
     np.testing.assert_array_equal(y.grad[0, :, :, 0], [[1, 1, 0], [1, 1, 0], [0, 0, 0]])
 
 
+@pytest.mark.parametrize("shape", [(3, 8, 6, 4), (2, 11, 11, 3), (2, 5, 7, 2)], ids=str)
+def test_2x2_max_pool_ties_and_odd_sizes_match_torch(shape):
+    """The 2x2 tiled fast path (a tournament of whole-array calls) against torch: values and
+    first-maximum gradients with many ties (small integers, ReLU zeros), and the uncovered
+    last row/column of odd sizes (zero gradient)."""
+    rng = np.random.default_rng(1)
+    x = np.maximum(rng.integers(-2, 3, shape), 0).astype(np.float32)
+    g = rng.standard_normal((shape[0], shape[1] // 2, shape[2] // 2, shape[3])).astype(np.float32)
+    xt = ember.tensor(x, requires_grad=True)
+    out = ember.max_pool2d(xt, 2)
+    out.backward(g)
+    torch_x = torch.tensor(x).permute(0, 3, 1, 2).requires_grad_()
+    torch_out = F.max_pool2d(torch_x, 2)
+    torch_out.backward(torch.tensor(g).permute(0, 3, 1, 2))
+    np.testing.assert_array_equal(out.numpy(), torch_out.detach().permute(0, 2, 3, 1).numpy())
+    np.testing.assert_array_equal(xt.grad, torch_x.grad.permute(0, 2, 3, 1).numpy())
+
+
+def test_2x2_max_pool_of_nan_windows_passes_no_gradient():
+    x = np.ones((1, 2, 4, 1), np.float32)
+    x[0, 0, 0, 0] = np.nan
+    xt = ember.tensor(x, requires_grad=True)
+    out = ember.max_pool2d(xt, 2)
+    assert np.isnan(out.numpy()[0, 0, 0, 0])
+    out.sum().backward()
+    np.testing.assert_array_equal(xt.grad[0, :, :, 0], [[0, 0, 1, 0], [0, 0, 0, 0]])
+
+
 @pytest.mark.parametrize("op", [ember.max_pool2d, ember.avg_pool2d])
 def test_pool_keeps_float32(op):
     x = ember.tensor(GEN.standard_normal((2, 6, 6, 3)).astype(np.float32), requires_grad=True)
