@@ -100,6 +100,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     shard_times(args.workload, args.steps)
     gil_handoffs()
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -171,6 +171,12 @@ class ShardedStep:
 
     def train(self, x, y, sample_weight, bounds):
         """One optimization step on the batch; returns the logs, as ``train_step`` does."""
+        # BLAS calls of this thread between the shards (the optimizer's global norm is a dot
+        # product) stay on one thread too: OpenBLAS's workers would spin into the next step
+        with parallel.single_threaded_blas():
+            return self._train(x, y, sample_weight, bounds)
+
+    def _train(self, x, y, sample_weight, bounds):
         model = self.model
         n = bounds[-1][1]
         seeds = backend.rng().integers(0, 2**63, size=len(bounds) - 1)
@@ -208,6 +214,10 @@ class ShardedStep:
     def infer(self, x, bounds):
         """The model's outputs on ``x`` with ``training=False``, one shard per thread, joined:
         the same values as one call (each sample's outputs depend on that sample alone)."""
+        with parallel.single_threaded_blas():
+            return self._infer(x, bounds)
+
+    def _infer(self, x, bounds):
         results = [None] * len(bounds)
 
         def shard(i):
