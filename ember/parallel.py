@@ -200,9 +200,13 @@ def run(tasks):
                 tasks[0]()
         except BaseException as own:
             error = own
-        for worker in workers:
-            failure = worker.wait()
-            error = error or failure
+        try:
+            for worker in workers:
+                failure = worker.wait()
+                error = error or failure
+        except BaseException:  # interrupted while a worker still runs: never hand it more work
+            _state["pool"] = None
+            raise
     finally:
         _pool_lock.release()
     if error is not None:

@@ -115,3 +115,28 @@ def test_using_generator_applies_to_this_thread_only():
         assert backend.rng() is own
         assert in_thread(backend.rng) is not own
     assert backend.rng() is not own
+
+
+def test_an_interrupted_wait_retires_the_pool(two_threads, monkeypatch):
+    """Ctrl-C while a worker still runs its task: that worker must never be handed more work
+    (its finish signal would answer the next wait early); the next run starts new workers."""
+    interrupt = []
+    original = parallel._Worker.wait
+
+    def interrupted(self):
+        result = original(self)
+        if interrupt:  # the task has ended; act as if Ctrl-C came during the wait
+            interrupt.clear()
+            raise KeyboardInterrupt
+        return result
+
+    monkeypatch.setattr(parallel._Worker, "wait", interrupted)
+    parallel.run([lambda: None, lambda: None])  # builds the pool
+    old_pool = parallel._state["pool"]
+    interrupt.append(True)
+    with pytest.raises(KeyboardInterrupt):
+        parallel.run([lambda: None, lambda: None])
+    assert parallel._state["pool"] is None
+    done = []
+    parallel.run([lambda: done.append(1), lambda: done.append(2)])
+    assert sorted(done) == [1, 2] and parallel._state["pool"] is not old_pool

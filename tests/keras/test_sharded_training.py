@@ -132,7 +132,11 @@ def test_an_error_in_a_worker_shard_reaches_fit(threads, monkeypatch):
     monkeypatch.setattr(type(flatten), "call", fails_off_the_main_thread)
     with pytest.raises(RuntimeError, match="raised in a worker shard"):
         model.fit(x, y, epochs=1, batch_size=16, verbose=0)
-    assert isinstance(model._shard_plan, ShardedStep)
+    plan = model._shard_plan
+    assert isinstance(plan, ShardedStep)
+    # the caller's shard had finished its backward: no partial gradient is left behind
+    assert all(not group.grad.any() for group in plan.groups)
+    assert all(not buffer.any() for buffers in plan.buffers for buffer in buffers)
 
 
 class Doubling(layers.Layer):

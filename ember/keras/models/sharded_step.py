@@ -195,7 +195,15 @@ class ShardedStep:
                 results[i] = self._pass(take(x, index), take(y, index),
                                         take(sample_weight, index), weight, into)
 
-        parallel.run([lambda i=i: shard(i) for i in range(len(bounds))])
+        try:
+            parallel.run([lambda i=i: shard(i) for i in range(len(bounds))])
+        except BaseException:  # an error or Ctrl-C mid-step: drop its partial gradients
+            for group in self.groups:
+                group.grad.fill(0)
+            for buffers in self.buffers:
+                for buffer in buffers:
+                    buffer.fill(0)
+            raise
         for buffers in self.buffers[:len(bounds) - 1]:
             for group, buffer in zip(self.groups, buffers):
                 group.grad += buffer
