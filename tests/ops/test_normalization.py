@@ -281,8 +281,9 @@ def test_no_grad_builds_no_graph(gen):
     assert mean.shape == (3,)
 
 
-def test_docstring_examples_run():
-    module = importlib.import_module("ember.ops.kernels.normalization")
+@pytest.mark.parametrize("name", ["normalization", "layer_norm"])
+def test_docstring_examples_run(name):
+    module = importlib.import_module(f"ember.ops.kernels.{name}")
     assert doctest.testmod(module).failed == 0
 
 
