@@ -144,6 +144,18 @@ class Doubling(layers.Layer):
         return inputs * 2.0
 
 
+class SubclassedBlock(keras.Model):
+    """A model of ember's layers whose ``call`` is its author's code."""
+
+    def __init__(self):
+        super().__init__()
+        self.flatten = layers.Flatten()
+        self.dense = layers.Dense(6, activation="relu")
+
+    def call(self, inputs):
+        return self.dense(self.flatten(inputs))
+
+
 @pytest.mark.parametrize("build", [
     lambda: keras.Sequential([keras.Input(shape=(8, 8, 2)), layers.BatchNormalization(),
                               layers.Flatten(), layers.Dense(4, activation="softmax")]),
@@ -154,7 +166,10 @@ class Doubling(layers.Layer):
     lambda: keras.Sequential([keras.Input(shape=(8, 8, 2)), layers.Flatten(),
                               layers.Dense(4, activation="softmax",
                                            activity_regularizer="l2")]),
-], ids=["batch-norm", "custom-layer", "seeded-dropout", "activity-regularizer"])
+    lambda: keras.Sequential([keras.Input(shape=(8, 8, 2)), SubclassedBlock(),
+                              layers.Dense(4, activation="softmax")]),
+], ids=["batch-norm", "custom-layer", "seeded-dropout", "activity-regularizer",
+        "nested-subclassed-model"])
 def test_models_that_cannot_shard_train_in_one_piece(threads, build):
     x, y = data(32)
     model = build()
