@@ -60,15 +60,15 @@ def shard_plan(model):
     containers = (Sequential, Functional)
     if type(model) not in containers:
         return None
-    layers = _leaf_layers(model, containers)
-    if not all(_shardable_layer(layer) for layer in layers):
+    # every layer at every depth: wrapped layers and sub-layers of ember's layers too
+    if not all(_shardable_layer(layer) for layer in model._flatten_layers(include_self=False)):
         return None
-    return ShardedStep(model, threads, layers)
+    return ShardedStep(model, threads, _leaf_layers(model, containers))
 
 
 def _leaf_layers(model, containers):
-    """The layers of ``model``, nested Sequential and functional models opened up (any other
-    model is a leaf: its ``call`` is its author's code)."""
+    """The layers whose outputs ``bounds`` counts: those of ``model``, nested Sequential and
+    functional models opened up."""
     leaves, stack = [], list(model.layers)
     while stack:
         layer = stack.pop()
