@@ -149,8 +149,9 @@ class Trainer:
         if bounds is not None:  # one shard per thread (sharded_step.py)
             return plan.train(x, y, sample_weight, bounds)
         y_pred = self(x, training=True)
-        self._masked_outputs = any(getattr(t, "_keras_mask", None) is not None
-                                   for t in flatten(y_pred))
+        if self._masked_outputs is None:  # whether outputs carry masks: fixed by the layers
+            self._masked_outputs = any(getattr(t, "_keras_mask", None) is not None
+                                       for t in flatten(y_pred))
         variables = self._prepare_step()[0]  # after the forward pass, which may build the model
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         self._track_loss(loss, _batch_size(x))
