@@ -29,6 +29,8 @@ the built-in ``train_step`` and ``compute_loss`` with "sum_over_batch_size" loss
 model and the optimizer, and shows whether layers add losses.
 """
 
+import contextlib
+
 import numpy as np
 
 from ... import backend, parallel
@@ -186,16 +188,13 @@ class ShardedStep:
 
         def shard(i):
             start, stop = bounds[i]
-            index = slice(start, stop)
-            weight = (stop - start) / n
-            into = self.targets[i - 1] if i else None
-            if i:
-                with backend.using_generator(np.random.default_rng(seeds[i - 1])):
-                    results[i] = self._pass(take(x, index), take(y, index),
-                                            take(sample_weight, index), weight, into)
-            else:
-                results[i] = self._pass(take(x, index), take(y, index),
-                                        take(sample_weight, index), weight, into)
+            rows = slice(start, stop)
+            # the caller's shard draws from ember's generator, the others from their own
+            generator = (backend.using_generator(np.random.default_rng(seeds[i - 1])) if i
+                         else contextlib.nullcontext())
+            with generator:
+                results[i] = self._pass(take(x, rows), take(y, rows), take(sample_weight, rows),
+                                        (stop - start) / n, self.targets[i - 1] if i else None)
 
         try:
             parallel.run([lambda i=i: shard(i) for i in range(len(bounds))])
