@@ -184,13 +184,23 @@ class MeanMetricWrapper(Mean):
             self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        from ..losses.base import squeeze_or_expand_to_same_rank
-
+        """As Keras 3: a Keras mask carried by ``y_pred`` (from Embedding(mask_zero=True) or
+        Masking, through the layers) weights the values, so masked timesteps count for
+        nothing."""
+        mask = getattr(y_pred, "_keras_mask", None)
         # Keras' rule: (batch,) labels against (batch, 1) predictions get the trailing axis
         y_true, y_pred = squeeze_or_expand_to_same_rank(to_numpy(y_true), to_numpy(y_pred))
         with no_grad():
-            values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        super().update_state(to_numpy(values), sample_weight=sample_weight)
+            values = to_numpy(self._fn(y_true, y_pred, **self._fn_kwargs))
+        if mask is not None:
+            mask = to_numpy(mask).astype(np.float64)
+            if sample_weight is None:
+                sample_weight = mask
+            else:  # per-sample weights spread over the mask's trailing (timestep) axes
+                weights = to_numpy(sample_weight, np.float64)
+                weights = weights.reshape(weights.shape + (1,) * (mask.ndim - weights.ndim))
+                sample_weight = mask * weights
+        super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
         from .. import losses

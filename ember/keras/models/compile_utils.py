@@ -10,6 +10,7 @@ import numpy as np
 from ...autograd.tensor import Tensor
 from ...ops.nn import Softmax
 from ..keras_tensor import flatten
+from ..metrics.base import MeanMetricWrapper
 
 _SHAPE_DEPENDENT = {"accuracy", "acc", "crossentropy", "ce"}
 
@@ -191,7 +192,9 @@ class CompileMetrics:
             return
         n = len(self.output_names)
         trues = _as_list(y_true, n, self.output_names, "y")
-        preds = [y_pred.data] if isinstance(y_pred, Tensor) else [p.data for p in flatten(y_pred)]
+        outputs = [y_pred] if isinstance(y_pred, Tensor) else flatten(y_pred)
+        preds = [p.data for p in outputs]
+        masks = [getattr(p, "_keras_mask", None) for p in outputs]
         weights = (_as_list(sample_weight, n, self.output_names, "sample_weight")
                    if sample_weight is not None else [None] * n)
         for entry in self.entries:
@@ -199,7 +202,11 @@ class CompileMetrics:
             if isinstance(metric, str):
                 metric = entry[2] = self._resolve(metric, entry[1], trues[index], preds[index],
                                                   index)
-            metric.update_state(trues[index], preds[index],
+            pred = preds[index]
+            if masks[index] is not None and isinstance(metric, MeanMetricWrapper):
+                pred = Tensor(pred)  # the mask travels with the prediction, as in Keras
+                pred._keras_mask = masks[index]
+            metric.update_state(trues[index], pred,
                                 weights[index] if weighted or weights[index] is not None else None)
 
     def _resolve(self, identifier, name, y_true, y_pred, index):
