@@ -75,8 +75,9 @@ def _weights_array(sample_weight, dtype):
     return np.asarray(sample_weight, dtype=dtype)
 
 
-def _trailing_axes(weights, ndim):
-    """(batch,) weights on (batch, steps) values get trailing axes to broadcast."""
+def trailing_axes(weights, ndim):
+    """(batch,) weights (or a (batch, steps) mask) on values of ``ndim`` axes get trailing
+    axes of size 1, to broadcast."""
     if weights.ndim < ndim:
         return weights.reshape(weights.shape + (1,) * (ndim - weights.ndim))
     return weights
@@ -93,8 +94,7 @@ def _with_keras_mask(mask, keras_mask, shape):
                             bool)
     if tuple(shape[:keras_mask.ndim]) != keras_mask.shape:
         return mask
-    keras_mask = keras_mask.reshape(keras_mask.shape + (1,) * (len(shape) - keras_mask.ndim))
-    keras_mask = np.broadcast_to(keras_mask, shape)
+    keras_mask = np.broadcast_to(trailing_axes(keras_mask, len(shape)), shape)
     return keras_mask if mask is None else np.logical_and(mask, keras_mask)
 
 
@@ -114,13 +114,13 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
         if sample_weight is not None:
             mask, weights = squeeze_or_expand_to_same_rank(
                 mask, _weights_array(sample_weight, dtype))
-            sample_weight = _trailing_axes(weights, mask.ndim) * mask
+            sample_weight = trailing_axes(weights, mask.ndim) * mask
         else:
             sample_weight = mask
     if sample_weight is not None:
         weights = _weights_array(sample_weight, dtype)
         values, weights = squeeze_or_expand_to_same_rank(values, weights)
-        weights = _trailing_axes(weights, values.ndim)
+        weights = trailing_axes(weights, values.ndim)
         values = values * constant(np.ascontiguousarray(weights, dtype=dtype))
         sample_weight = weights
     return reduce_values(values, sample_weight, reduction)

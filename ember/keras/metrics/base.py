@@ -16,7 +16,7 @@ from ...autograd import no_grad
 from ...autograd.tensor import Tensor
 from ...autograd.variable import Variable
 from ...backend import floatx
-from ..losses.base import squeeze_or_expand_to_same_rank
+from ..losses.base import squeeze_or_expand_to_same_rank, trailing_axes
 from ..naming import to_snake_case, unique_name
 from ..registry import builtin
 
@@ -197,9 +197,8 @@ class MeanMetricWrapper(Mean):
             if sample_weight is None:
                 sample_weight = mask
             else:  # per-sample weights spread over the mask's trailing (timestep) axes
-                weights = to_numpy(sample_weight, np.float64)
-                weights = weights.reshape(weights.shape + (1,) * (mask.ndim - weights.ndim))
-                sample_weight = mask * weights
+                sample_weight = mask * trailing_axes(to_numpy(sample_weight, np.float64),
+                                                     mask.ndim)
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

@@ -7,6 +7,7 @@ a run of consecutive variables (when some gradients are missing).
 
 import numpy as np
 
+from ... import parallel
 from ...autograd.flat import FlatParameters
 
 
@@ -137,9 +138,7 @@ class Region:
     def parts(self, count):
         """The region cut into ``count`` contiguous pieces (``Part``s), for elementwise work
         (weight decay, the update rule) on several threads at once."""
-        size = self.w.size
-        bounds = [size * i // count for i in range(count + 1)]
-        return [Part(self, slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        return [Part(self, slice(a, b)) for a, b in parallel.split(self.w.size, count)]
 
 
 class Part:
