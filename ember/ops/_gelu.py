@@ -110,6 +110,20 @@ def _gelu_exact_derivative(x, cdf, out=None):
     return d
 
 
+def gelu_with_derivative(x, approximate, with_derivative):
+    """``(gelu(x) in x's dtype, its derivative or None)``; float16 is computed in float32."""
+    work = x.astype(np.float32) if x.dtype.itemsize < 4 else x
+    y, d = _gelu_forward(work, approximate, with_derivative)
+    return y.astype(x.dtype, copy=False), d
+
+
+def gelu_grad(d, g):
+    """The input's gradient from the saved derivative ``d``, which it overwrites (an op's
+    backward runs once)."""
+    d *= g
+    return d.astype(g.dtype, copy=False)
+
+
 class Gelu(Function):
     """x * Phi(x), exact or with Keras' tanh approximation.
 
@@ -118,14 +132,11 @@ class Gelu(Function):
     """
 
     def forward(self, x, approximate=True):
-        work = x.astype(np.float32) if x.dtype.itemsize < 4 else x
-        y, self.d = _gelu_forward(work, approximate, is_grad_enabled())
-        return y.astype(x.dtype, copy=False)
+        y, self.d = gelu_with_derivative(x, approximate, is_grad_enabled())
+        return y
 
     def backward(self, g):
-        d = self.d  # backward runs once per op: the derivative's buffer takes the result
-        d *= g
-        return d.astype(g.dtype, copy=False)
+        return gelu_grad(self.d, g)
 
 
 def gelu(x, approximate=True):

@@ -7,7 +7,7 @@ import numpy as np
 from ..autograd.function import Function, unbroadcast
 from ..autograd.grad_mode import is_grad_enabled
 from ._convert import shape_error, to_pair, to_tensor
-from ._gelu import _gelu_forward
+from ._gelu import gelu_grad, gelu_with_derivative
 from .elementwise import _relu, _relu_grad
 
 
@@ -93,16 +93,8 @@ def _output_saved(activation):
 
 
 def _gelu(approximate):
-    def forward(z, grad_needed):
-        # float16 is computed in float32, as the Gelu op does
-        work = z.astype(np.float32) if z.dtype.itemsize < 4 else z
-        y, d = _gelu_forward(work, approximate, grad_needed)
-        return y.astype(z.dtype, copy=False), d
-
-    def backward(d, g):
-        d *= g
-        return d.astype(g.dtype, copy=False)
-    return _Fused(forward, backward)
+    return _Fused(lambda z, grad_needed: gelu_with_derivative(z, approximate, grad_needed),
+                  gelu_grad)
 
 
 # activations that ``dense`` fuses. "gelu" is exact (erf), as Keras' activation of that name;
