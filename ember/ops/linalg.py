@@ -1,13 +1,12 @@
 """Matrix products: ``matmul`` (batched, NumPy's rules) and the fused ``dense`` layer op."""
 
-from functools import lru_cache
-
 import numpy as np
 
 from ..autograd.function import Function, unbroadcast
 from ..autograd.grad_mode import is_grad_enabled
 from ._convert import shape_error, to_pair, to_tensor
 from ._gelu import gelu_grad, gelu_with_derivative
+from ._sums import column_sums
 from .elementwise import _relu, _relu_grad
 
 
@@ -54,22 +53,6 @@ def matmul(a, b):
 
 def dot(a, b):
     return matmul(a, b)
-
-
-def column_sums(g):
-    """``g.sum(axis=0)`` of a 2-D array (a bias gradient): for large arrays a vector-matrix
-    product, which BLAS runs 2-3x faster than NumPy's reduction at (768, 128..512) float32;
-    small ones (a few thousand values) are summed directly, cheaper than any call setup."""
-    if g.size < 4096:
-        return g.sum(axis=0)
-    return _ones(g.shape[0], g.dtype) @ g
-
-
-@lru_cache(maxsize=32)
-def _ones(n, dtype):
-    ones = np.ones(n, dtype)
-    ones.flags.writeable = False  # shared by every caller
-    return ones
 
 
 class _Fused:

@@ -11,6 +11,7 @@ from scipy.special import erf
 
 import ember
 from ember.ops._gelu import _erf, _gelu_forward
+from ember.ops._sums import column_sums
 from ember.ops.kernels import conv
 
 GEN = np.random.default_rng(21)
@@ -56,12 +57,12 @@ def test_conv2d_float32_mnist_shapes_match_torch():
 
 @pytest.mark.parametrize("shape", [(86528, 32), (15488, 64), (7, 3), (1, 5), (1000, 1),
                                    (33, 1024), (12, 10)])
-def test_sum_rows_equals_numpy_sum(shape):
+def test_column_sums_equal_numpy_sum(shape):
     a = GEN.standard_normal(shape).astype(np.float32)
-    np.testing.assert_allclose(conv.sum_rows(a), a.sum(axis=0, dtype=np.float64),
+    np.testing.assert_allclose(column_sums(a), a.sum(axis=0, dtype=np.float64),
                                rtol=1e-4, atol=1e-3)
     strided = GEN.standard_normal((shape[0], 2 * shape[1]))[:, ::2]
-    np.testing.assert_allclose(conv.sum_rows(strided), strided.sum(axis=0))
+    np.testing.assert_allclose(column_sums(strided), strided.sum(axis=0))
 
 
 def test_batch_chunks_cover_the_batch_once():

@@ -17,7 +17,7 @@ no sum of three mostly-zero gradients (see ``_Part``).
 import numpy as np
 
 from ...autograd.function import Function
-from ...ops.linalg import column_sums
+from ...ops._sums import column_sums
 
 
 def _packed_view(flat, batch, time, heads, depth):

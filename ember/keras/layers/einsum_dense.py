@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from ...autograd.function import Function, unbroadcast
-from ...ops.linalg import column_sums
+from ...ops._sums import column_sums
 from ..registry import builtin
 from ._utils import kernel_bias_config, resolve
 from .base import Layer

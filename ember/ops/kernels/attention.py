@@ -22,6 +22,7 @@ from ... import backend
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 from .._convert import shape_error, to_tensor
+from .._sums import ones
 from ..linalg import matmul
 from ..nn import dropout
 
@@ -34,7 +35,7 @@ def _sum_keys(a):
     """``a.sum(axis=-2, keepdims=True)`` of (..., Tk, Tq) as a batched vector-matrix product:
     BLAS runs it several times faster than NumPy's reduction, with float32 accumulation as
     well."""
-    return np.matmul(np.ones(a.shape[-2], a.dtype), a)[..., None, :]
+    return np.matmul(ones(a.shape[-2], a.dtype), a)[..., None, :]
 
 
 @lru_cache(maxsize=64)

@@ -10,8 +10,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from ...autograd.function import Function
 from .._convert import shape_error, to_tensor
+from .._sums import column_sums
 from ..elementwise import _relu, _relu_grad
-from ._sums import sum_rows
 
 __all__ = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d"]
 
@@ -224,7 +224,7 @@ class Conv(Function):
         if db_type is None:
             return gx, gk
         if needs[2] and gb is None:
-            gb = sum_rows(g2).astype(db_type, copy=False)
+            gb = column_sums(g2).astype(db_type, copy=False)
         return gx, gk, gb
 
     def _input_grad(self, g3, padded_shape, out_nhw, strides, dilation):

@@ -8,6 +8,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from .._convert import normalize_axis, to_tensor
+from .._sums import column_sums, ones
 from .normalization import (
     _cast_to,
     _check_input,
@@ -28,12 +29,12 @@ def _rows_forward(x2, gamma, beta, epsilon):
     reductions along a short last axis, in the same float32 precision.
     """
     count = x2.shape[1]
-    ones = np.ones(count, x2.dtype)
-    mean = np.matmul(x2, ones)[:, None]  # (M, 1)
+    row_ones = ones(count, x2.dtype)
+    mean = np.matmul(x2, row_ones)[:, None]  # (M, 1)
     mean /= count
     xhat = x2 - mean
     y = np.square(xhat)  # two-pass variance, from (x - mean)^2; the buffer then holds y
-    var = np.matmul(y, ones)[:, None]
+    var = np.matmul(y, row_ones)[:, None]
     var /= count
     var += x2.dtype.type(epsilon)
     inv = np.sqrt(var, out=var)
@@ -53,13 +54,13 @@ def _rows_backward(g2, xhat, inv, gamma, needs_x, needs_gamma, needs_beta):
     matrix-vector product: ``dx = inv * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))``
     with ``dxhat = g * gamma``, so ``mean(dxhat) = g @ gamma / C`` and ``mean(dxhat * xhat) =
     (g * xhat) @ gamma / C``; ``g * xhat`` also gives gamma's gradient."""
-    rows, count = g2.shape
+    count = g2.shape[1]
     g_xhat = g2 * xhat if needs_gamma or needs_x else None
-    d_gamma = np.matmul(np.ones(rows, g2.dtype), g_xhat) if needs_gamma else None
-    d_beta = np.matmul(np.ones(rows, g2.dtype), g2) if needs_beta else None
+    d_gamma = column_sums(g_xhat) if needs_gamma else None
+    d_beta = column_sums(g2) if needs_beta else None
     gx = None
     if needs_x:
-        gamma = gamma if gamma is not None else np.ones(count, g2.dtype)
+        gamma = gamma if gamma is not None else ones(count, g2.dtype)
         m1 = np.matmul(g2, gamma)[:, None]
         m1 /= count
         m2 = np.matmul(g_xhat, gamma)[:, None]
