@@ -86,15 +86,10 @@ def single_threaded_blas():
 def _default_threads(environ):
     value = environ.get("EMBER_NUM_THREADS", "").strip()
     if value:
-        try:
-            count = int(value)
-        except ValueError:
-            raise ValueError("EMBER_NUM_THREADS must be a positive integer. Received: "
-                             f"EMBER_NUM_THREADS={value!r}") from None
-        if count < 1:
+        if not value.isdigit() or int(value) < 1:
             raise ValueError("EMBER_NUM_THREADS must be a positive integer. Received: "
                              f"EMBER_NUM_THREADS={value!r}")
-        return count
+        return int(value)
     try:
         count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -125,11 +120,8 @@ def set_num_threads(n):
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive int. Received: n={n!r}")
-    with _pool_lock:
+    with _pool_lock:  # not while a run is using the pool (which grows on demand: _workers)
         _state["threads"] = int(n) if n > 1 and _blas_setter() else 1
-        pool = _state["pool"]
-        if pool is not None and len(pool) + 1 < _state["threads"]:
-            _state["pool"] = None  # grown on next use
     return _state["threads"]
 
 
