@@ -12,15 +12,11 @@ array([0., 2.])
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
 from .families import get_object, saved_class, serialize_object
+from .ops import convert_to_numpy
 from .registry import builtin
 
 _EPSILON = 1e-7
-
-
-def _array(w):
-    return w.data if isinstance(w, Tensor) else np.asarray(w)
 
 
 def _norms(w, axis):
@@ -31,7 +27,7 @@ class Constraint:
     """Base class: ``__call__(w) -> projected array`` and ``get_config``."""
 
     def __call__(self, w):
-        return _array(w)
+        return convert_to_numpy(w)
 
     def get_config(self):
         return {}
@@ -49,7 +45,7 @@ class MaxNorm(Constraint):
         self.max_value, self.axis = max_value, axis
 
     def __call__(self, w):
-        w = _array(w)
+        w = convert_to_numpy(w)
         norms = _norms(w, self.axis)
         desired = np.clip(norms, 0, self.max_value)
         return (w * (desired / (_EPSILON + norms))).astype(w.dtype, copy=False)
@@ -63,7 +59,7 @@ class NonNeg(Constraint):
     """Set negative values to zero."""
 
     def __call__(self, w):
-        w = _array(w)
+        w = convert_to_numpy(w)
         return np.where(w >= 0, w, np.zeros((), w.dtype))
 
 
@@ -75,7 +71,7 @@ class UnitNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        w = _array(w)
+        w = convert_to_numpy(w)
         return (w / (_EPSILON + _norms(w, self.axis))).astype(w.dtype, copy=False)
 
     def get_config(self):
@@ -90,7 +86,7 @@ class MinMaxNorm(Constraint):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 
     def __call__(self, w):
-        w = _array(w)
+        w = convert_to_numpy(w)
         norms = _norms(w, self.axis)
         desired = self.rate * np.clip(norms, self.min_value, self.max_value)
         desired = desired + (1 - self.rate) * norms

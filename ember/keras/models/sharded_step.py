@@ -39,6 +39,7 @@ from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ..keras_tensor import flatten, map_structure
 from ..layers.base import _layers_with_losses
+from ..ops import convert_to_numpy
 from .data_adapter import take
 
 # Sharding pays for the memory-bound work around the matrix products (BLAS already runs those
@@ -262,14 +263,11 @@ def _concatenate(shard_outputs):
     tensors carrying the joined Keras masks where the shards' outputs had masks."""
     joined = []
     for parts in zip(*[flatten(outputs) for outputs in shard_outputs]):
-        tensor = Tensor(np.concatenate([_array(part) for part in parts]))
+        tensor = Tensor(np.concatenate([convert_to_numpy(part) for part in parts]))
         masks = [getattr(part, "_keras_mask", None) for part in parts]
         if masks[0] is not None:
-            tensor._keras_mask = np.concatenate([_array(mask) for mask in masks])
+            tensor._keras_mask = np.concatenate([convert_to_numpy(mask) for mask in masks])
         joined.append(tensor)
     joined = iter(joined)
     return map_structure(lambda _: next(joined), shard_outputs[0])
 
-
-def _array(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)

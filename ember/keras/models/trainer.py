@@ -11,6 +11,7 @@ from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ..keras_tensor import flatten, map_structure
 from ..layers.base import _layers_with_losses
+from ..ops import convert_to_numpy
 from . import data_adapter
 from .compile_utils import CompileLoss, CompileMetrics
 
@@ -347,7 +348,7 @@ class Trainer:
                     break
                 callback_list.on_predict_batch_begin(step)
                 out = self.predict_step(batch)
-                outputs.append(map_structure(_numpy, out))
+                outputs.append(map_structure(convert_to_numpy, out))
                 callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end()
         if not outputs:
@@ -379,7 +380,7 @@ class Trainer:
         """Model outputs for one batch as NumPy arrays."""
         batch = next(iter(self._batches(x, None, None, None, False, None).epoch_all()))
         with no_grad():
-            return map_structure(_numpy, self.predict_step(batch))
+            return map_structure(convert_to_numpy, self.predict_step(batch))
 
     def _format_logs(self, logs, return_dict):
         if return_dict:
@@ -397,10 +398,6 @@ class Trainer:
 def _batch_size(x):
     first = x if isinstance(x, (np.ndarray, Tensor)) else flatten(x)[0]
     return len(first)
-
-
-def _numpy(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _concat_structures(outputs):
