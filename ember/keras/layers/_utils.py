@@ -81,6 +81,20 @@ def kernel_bias_config(layer):
     }
 
 
+def resolve_kernel_bias_options(layer, kernel_initializer, bias_initializer,
+                                kernel_regularizer, bias_regularizer, activity_regularizer,
+                                kernel_constraint, bias_constraint):
+    """Set a layer's kernel and bias initializers, regularizers and constraints from their
+    identifiers (the inverse of ``kernel_bias_config``)."""
+    layer.kernel_initializer = resolve("initializers", kernel_initializer)
+    layer.bias_initializer = resolve("initializers", bias_initializer)
+    layer.kernel_regularizer = resolve("regularizers", kernel_regularizer)
+    layer.bias_regularizer = resolve("regularizers", bias_regularizer)
+    layer.activity_regularizer = resolve("regularizers", activity_regularizer)
+    layer.kernel_constraint = resolve("constraints", kernel_constraint)
+    layer.bias_constraint = resolve("constraints", bias_constraint)
+
+
 def resolve(family, identifier):
     from importlib import import_module
 

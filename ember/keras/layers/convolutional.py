@@ -15,6 +15,7 @@ from ._utils import (
     normalize_padding,
     normalize_tuple,
     resolve,
+    resolve_kernel_bias_options,
     serialize,
 )
 from .base import Layer
@@ -52,13 +53,9 @@ class BaseConv(Layer):
                              f"dilation_rate={self.dilation_rate}")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = resolve("initializers", kernel_initializer)
-        self.bias_initializer = resolve("initializers", bias_initializer)
-        self.kernel_regularizer = resolve("regularizers", kernel_regularizer)
-        self.bias_regularizer = resolve("regularizers", bias_regularizer)
-        self.activity_regularizer = resolve("regularizers", activity_regularizer)
-        self.kernel_constraint = resolve("constraints", kernel_constraint)
-        self.bias_constraint = resolve("constraints", bias_constraint)
+        resolve_kernel_bias_options(self, kernel_initializer, bias_initializer,
+                                    kernel_regularizer, bias_regularizer, activity_regularizer,
+                                    kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(min_ndim=self.rank + 2)
 
     @property

@@ -7,7 +7,7 @@ import numpy as np
 from ... import ops
 from ...ops.linalg import Dense as DenseOp
 from ..registry import builtin
-from ._utils import kernel_bias_config, resolve
+from ._utils import kernel_bias_config, resolve_kernel_bias_options
 from .base import Layer
 from .input_spec import InputSpec
 
@@ -40,13 +40,9 @@ class Dense(Layer):
         self.activation = activations.get(activation)
         self._activation_name = activations.serialize(self.activation)
         self.use_bias = use_bias
-        self.kernel_initializer = resolve("initializers", kernel_initializer)
-        self.bias_initializer = resolve("initializers", bias_initializer)
-        self.kernel_regularizer = resolve("regularizers", kernel_regularizer)
-        self.bias_regularizer = resolve("regularizers", bias_regularizer)
-        self.activity_regularizer = resolve("regularizers", activity_regularizer)
-        self.kernel_constraint = resolve("constraints", kernel_constraint)
-        self.bias_constraint = resolve("constraints", bias_constraint)
+        resolve_kernel_bias_options(self, kernel_initializer, bias_initializer,
+                                    kernel_regularizer, bias_regularizer, activity_regularizer,
+                                    kernel_constraint, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 

@@ -16,7 +16,7 @@ import numpy as np
 from ...autograd.function import Function, unbroadcast
 from ...ops._sums import column_sums
 from ..registry import builtin
-from ._utils import kernel_bias_config, resolve
+from ._utils import kernel_bias_config, resolve_kernel_bias_options
 from .base import Layer
 
 
@@ -169,13 +169,9 @@ class EinsumDense(Layer):
                                      else (output_shape,))
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = resolve("initializers", kernel_initializer)
-        self.bias_initializer = resolve("initializers", bias_initializer)
-        self.kernel_regularizer = resolve("regularizers", kernel_regularizer)
-        self.bias_regularizer = resolve("regularizers", bias_regularizer)
-        self.activity_regularizer = resolve("regularizers", activity_regularizer)
-        self.kernel_constraint = resolve("constraints", kernel_constraint)
-        self.bias_constraint = resolve("constraints", bias_constraint)
+        resolve_kernel_bias_options(self, kernel_initializer, bias_initializer,
+                                    kernel_regularizer, bias_regularizer, activity_regularizer,
+                                    kernel_constraint, bias_constraint)
         self.lora_rank = lora_rank
 
     def _full_output_shape(self, input_shape):
