@@ -156,6 +156,15 @@ def _gemm(a, b):
     return np.matmul(a, b)
 
 
+def _kernel_grad(cols, g3):
+    """cols^T @ g per group. With a row-major window matrix, OpenBLAS runs (g^T @ cols)^T
+    faster at these shapes (K ~ 300, og ~ 64: 79 vs 68 GFLOP/s on one core); the few-channel
+    im2col's transposed view is already best as it is."""
+    if cols.shape[0] == 1 and cols[0].flags.c_contiguous:
+        return (g3[0].T @ cols[0]).T[None]
+    return _gemm(cols.transpose(0, 2, 1), g3)
+
+
 # ----- conv1d / conv2d -------------------------------------------------------------------------
 
 
@@ -215,7 +224,7 @@ class Conv(Function):
             gx = crop(gx, pads).astype(dx_type, copy=False)
             gx = gx[:, 0] if self.squeeze else gx
         if needs[1] or (self.fold and needs[2]):
-            full = _gemm(self.cols.transpose(0, 2, 1), g3)  # (G, K [+ 1], og)
+            full = _kernel_grad(self.cols, g3)  # (G, K [+ 1], og)
             gk = full[:, :k].reshape(groups, kh, kw, cg, -1).transpose(1, 2, 3, 0, 4)
             gk = gk.reshape(kh, kw, cg, o).astype(dk_type, copy=False)
             gk = (gk[0] if self.squeeze else gk) if needs[1] else None
