@@ -3,6 +3,8 @@
 A shard's CPU time is what its forward and backward cost; wall time above it is time its
 thread spent waiting (for the GIL after a NumPy call, or for a core). Also times two threads
 doing NumPy calls alone, to show the GIL hand-off cost of this machine at this moment.
+The step's time outside the shards plus its slower shard's CPU time is what the step would take
+if no shard ever waited (for the GIL or a core): a lower bound for this design on this machine.
 
     python benchmarks/profiling/shard_times.py cnn [--steps 40]
     python benchmarks/profiling/shard_times.py gpt
@@ -41,6 +43,11 @@ def model_and_batch(workload):
     return model, x, np.roll(x, -1, axis=1)
 
 
+# issue 8's targets, and a step's time in the target's unit (mnist_cnn: 63 steps an epoch)
+TARGETS = {"cnn": ("1.20 s/epoch", lambda ms: f"{ms * 63 / 1000:.2f} s/epoch"),
+           "gpt": ("36 ms/iter", lambda ms: f"{ms:.1f} ms/iter")}
+
+
 def shard_times(workload, steps):
     model, x, y = model_and_batch(workload)
     for _ in range(3):
@@ -64,10 +71,17 @@ def shard_times(workload, steps):
         model.train_on_batch(x, y)
     step = (time.perf_counter() - start) / steps * 1e3
     print(f"{workload}: step {step:.1f} ms (mean of {steps})")
+    medians = []
     for name, main in (("caller's shard", True), ("worker's shard", False)):
         walls = [w for is_main, w, _ in records if is_main == main]
         cpus = [c for is_main, _, c in records if is_main == main]
-        print(f"  {name}: wall {np.median(walls):.1f} ms, CPU {np.median(cpus):.1f} ms (medians)")
+        medians.append((np.median(walls), np.median(cpus)))
+        print(f"  {name}: wall {medians[-1][0]:.1f} ms, CPU {medians[-1][1]:.1f} ms (medians)")
+    outside = step - max(wall for wall, _ in medians)
+    bound = max(cpu for _, cpu in medians) + outside
+    target, unit = TARGETS[workload]
+    print(f"  outside the shards (optimizer, gradient sum, metrics): {outside:.1f} ms; the step "
+          f"if no shard ever waited: {bound:.1f} ms ({unit(bound)}; target {target})")
 
 
 def gil_handoffs(calls=400):
