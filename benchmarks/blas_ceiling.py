@@ -7,7 +7,8 @@ by), ``by_size``, which BLAS NumPy loaded (threadpoolctl), and per workload the 
 GEMMs at their real shapes (forward, input gradient and weight gradient of each product).
 
 Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for this command (benchmarks/run.py does) or the
-ceiling comes out lower than a current NumPy reaches.
+ceiling comes out lower than a current NumPy reaches. It imports ember first, so the ceiling is
+that of the OpenBLAS kernels ember runs (see ember/_openblas.py).
 """
 
 import argparse
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+import ember  # noqa: F401  (ember may switch OpenBLAS's kernels: measure the ones it trains with)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "workloads"))
 from bench_common import blas_info, gemm_flops  # noqa: E402

@@ -6,6 +6,7 @@
 
 import importlib
 
+from ._openblas import choose_kernels as _choose_blas_kernels
 from .autograd import (
     FlatParameters,
     Function,
@@ -19,6 +20,8 @@ from .autograd import (
 from .backend import floatx, set_random_seed
 from .ops import *  # noqa: F401,F403
 from .parallel import get_num_threads, set_num_threads
+
+_choose_blas_kernels()  # OpenBLAS's faster kernels where its own pick is slower (see _openblas)
 
 __version__ = "0.1.0"
 

@@ -26,11 +26,12 @@ True
 """
 
 import contextlib
-import ctypes
 import os
 import threading
 
 import numpy as np
+
+from . import _openblas
 
 __all__ = ["get_num_threads", "run", "set_num_threads", "single_threaded_blas", "split"]
 
@@ -41,28 +42,9 @@ _pool_lock = threading.Lock()
 # ----- BLAS threads --------------------------------------------------------------------------
 
 
-def _openblas_local_setter():
-    """``openblas_set_num_threads_local`` of the OpenBLAS loaded in this process, or None."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    except OSError:
-        return None
-    for path in sorted(paths):
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        setter = getattr(library, "openblas_set_num_threads_local", None)
-        if setter is not None:
-            setter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_int]
-            return setter
-    return None
-
-
 def _blas_setter():
     if _state["blas"] is None:
-        _state["blas"] = _openblas_local_setter() or False
+        _state["blas"] = _openblas.thread_setter() or False
     return _state["blas"]
 
 
