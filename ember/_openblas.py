@@ -11,6 +11,10 @@ kernels with ``OPENBLAS_CORETYPE`` (which OpenBLAS itself reads) or turned the s
 ``EMBER_BLAS_KERNELS=openblas``. The choice is a fixed rule, never a timing, so a given machine
 always runs the same kernels and results stay bitwise reproducible. :func:`kernels` says which
 kernels are in use.
+
+The switch swaps OpenBLAS's kernel table between two calls: it is made once, while ember is
+imported, when no product of this process is running in another thread (the table is briefly
+empty).
 """
 
 import ctypes
