@@ -102,7 +102,7 @@ def _cpu():
                     vendor = value
                 elif key == "cpu family" and value.isdigit():
                     family = int(value)
-                if vendor is not None and family is not None or not key:
+                if (vendor is not None and family is not None) or not key:  # first CPU read
                     break
     except OSError:
         pass

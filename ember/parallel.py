@@ -35,23 +35,17 @@ from . import _openblas
 
 __all__ = ["get_num_threads", "run", "set_num_threads", "single_threaded_blas", "split"]
 
-_state = {"threads": None, "blas": None, "pool": None}
+_state = {"threads": None, "pool": None}
 _pool_lock = threading.Lock()
 
 
 # ----- BLAS threads --------------------------------------------------------------------------
 
 
-def _blas_setter():
-    if _state["blas"] is None:
-        _state["blas"] = _openblas.thread_setter() or False
-    return _state["blas"]
-
-
 @contextlib.contextmanager
 def single_threaded_blas():
     """BLAS calls made by this thread inside the block use one thread (no-op without a pool)."""
-    setter = _blas_setter() if get_num_threads() > 1 else None
+    setter = _openblas.thread_setter() if get_num_threads() > 1 else None
     if not setter:
         yield
         return
@@ -90,7 +84,7 @@ def get_num_threads():
     """The number of threads ember's kernels use (1 when the pool is off)."""
     if _state["threads"] is None:
         wanted = _default_threads(os.environ)
-        _state["threads"] = wanted if wanted > 1 and _blas_setter() else 1
+        _state["threads"] = wanted if wanted > 1 and _openblas.thread_setter() else 1
     return _state["threads"]
 
 
@@ -103,7 +97,7 @@ def set_num_threads(n):
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive int. Received: n={n!r}")
     with _pool_lock:  # not while a run is using the pool (which grows on demand: _workers)
-        _state["threads"] = int(n) if n > 1 and _blas_setter() else 1
+        _state["threads"] = int(n) if n > 1 and _openblas.thread_setter() else 1
     return _state["threads"]
 
 
@@ -118,7 +112,7 @@ class _Worker:
         threading.Thread(target=self._loop, name="ember-worker", daemon=True).start()
 
     def _loop(self):
-        setter = _blas_setter()
+        setter = _openblas.thread_setter()
         if setter:
             setter(1)
         while True:

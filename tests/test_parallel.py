@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember import backend, parallel
+from ember import _openblas, backend, parallel
 from ember.keras.layers.context import call_context
 
 
@@ -58,7 +58,7 @@ def test_nested_runs_run_in_order_on_one_thread(two_threads):
 
 
 def test_blas_is_single_threaded_inside_the_block_and_restored_after(two_threads):
-    setter = parallel._blas_setter()
+    setter = _openblas.thread_setter()
     before = setter(3)  # set a recognizable value, remembering the original
     try:
         with parallel.single_threaded_blas():

@@ -204,7 +204,7 @@ def _relu(x, out=None):
 def _relu_grad(x, g):
     """``g * (x > 0)``, the comparison written straight as g's float type: a float-by-float
     multiply in place runs faster than NumPy's mixed float-by-bool loop, with the same values."""
-    mask = np.greater(x, 0, out=np.empty(np.broadcast_shapes(x.shape, g.shape), g.dtype))
+    mask = np.greater(x, 0, out=np.empty(x.shape, g.dtype))
     mask *= g
     return mask
 
