@@ -13,17 +13,13 @@ import argparse
 import time
 
 import numpy as np
+from timing import per_call_ms
 
 import ember
 
 
 def timings(fn, repeat):
-    fn()
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1e3)
+    out = per_call_ms(fn, repeat, warmup=1)
     return min(out), float(np.median(out))
 
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import per_call_ms  # noqa: E402
 
 
 def make(workload, batch):
@@ -43,14 +44,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=None)
     args = parser.parse_args(argv)
     step = make(args.workload, args.batch)
-    for _ in range(3):
-        step()
-    times = []
-    for _ in range(args.steps):
-        start = time.thread_time()
-        step()
-        times.append((time.thread_time() - start) * 1e3)
-    times.sort()
+    times = sorted(per_call_ms(step, args.steps, clock=time.thread_time, warmup=3))
     print(f"step CPU time: min {times[0]:.2f} ms, median {times[len(times) // 2]:.2f} ms")
     profiler = cProfile.Profile(time.thread_time)
     profiler.enable()

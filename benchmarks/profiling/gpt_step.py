@@ -10,9 +10,9 @@ can be read apart.
 import argparse
 import cProfile
 import pstats
-import time
 
 import numpy as np
+from timing import per_call_ms
 
 import ember
 from ember import keras
@@ -41,13 +41,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=12)
     args = parser.parse_args(argv)
     step = make_step(args.batch)
-    for _ in range(3):
-        step()
-    times = []
-    for _ in range(args.iters):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e3)
+    times = per_call_ms(step, args.iters, warmup=3)
     print(f"train_on_batch: min {min(times):.2f} ms, median {np.median(times):.2f} ms "
           f"over {args.iters}")
     if args.profile:

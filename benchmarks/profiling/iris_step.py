@@ -7,9 +7,9 @@ Prints the step time (min / median of ``--repeat`` means over ``--steps`` steps,
 """
 
 import argparse
-import time
 
 import numpy as np
+from timing import per_call_ms
 
 import ember
 from ember import keras
@@ -35,15 +35,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
-    step = make_step()
-    for _ in range(50):
-        step()
-    means = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        means.append((time.perf_counter() - start) / args.steps * 1e3)
+    means = per_call_ms(make_step(), args.repeat, args.steps, warmup=50)
     print(f"train_on_batch step: min {min(means):.4f} ms, median {np.median(means):.4f} ms")
 
 

@@ -11,6 +11,7 @@ import argparse
 import time
 
 import numpy as np
+from timing import per_call_ms
 
 import ember
 
@@ -44,13 +45,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--number", type=int, default=2000)
     args = parser.parse_args(argv)
-    step = make_step()
-    times = []
-    for _ in range(args.repeat):
-        start = time.thread_time()
-        for _ in range(args.number):
-            step()
-        times.append((time.thread_time() - start) / args.number * 1e6)
+    times = [ms * 1e3 for ms in per_call_ms(make_step(), args.repeat, args.number,
+                                            clock=time.thread_time)]
     print(f"ops-only MLP step: min {min(times):.1f} us, median {np.median(times):.1f} us")
 
 
